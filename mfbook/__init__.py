@@ -5,5 +5,14 @@ chapter that explains it.
 """
 from .completion import Completion, as_completion
 from .connectivity import Component, Connectivity, connectivity, observation_graph, observation_matrix
+from .factorization import hessian, init_factors, loss_gradient, product
+from .references import BestRankK, best_rank_k, min_frobenius, min_nuclear_norm, min_rank, nuclear_norm
+from .limit import LimitResult, Saddle, numerical_rank, small_init_limit, small_init_limit_batch
+from .training import DivergenceError, Trajectory, gradient_descent, gradient_descent_batch, gradient_flow
+
+from . import plotting, widgets
+from .plotting import set_style
 
 __version__ = "0.1.0"
+
+set_style()

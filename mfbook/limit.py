@@ -1,0 +1,413 @@
+"""The small-initialization limit of gradient flow, computed directly.
+
+As :math:`\\alpha \\to 0`, gradient flow on :math:`W = AB` from :math:`\\alpha\\theta_0` spends ever longer
+near a sequence of critical points :math:`\\theta_c^{(0)} = 0, \\theta_c^{(1)}, \\dots` and moves between
+them along the unstable direction of largest growth rate (Bai, Zhao & Zhang 2024, Theorem 2; for
+the connected case this is the Greedy Low-Rank Learning of Li, Luo & Lyu 2021). This module follows
+that limit path instead of a finite-:math:`\\alpha` run:
+
+1. at a critical point :math:`\\theta_c` compute the Hessian :math:`H = \\nabla^2 R_S(\\theta_c)`; its top
+   escape rate is :math:`\\lambda_1 = \\lambda_{\\max}(-H)`, which for depth 2 equals the top singular
+   value of the residual gradient :math:`\\frac2n P_{S_x}(M - W_c)`. If :math:`\\lambda_1 \\le 0` the point
+   is a minimum (by Theorem 1, a global one) and the path ends;
+2. project the carried initial direction :math:`\\delta` onto the top eigenspace of :math:`-H`
+   (where that eigenspace is degenerate this projection is what makes the limit depend on the seed);
+3. leave along it: integrate the flow from :math:`\\theta_c + \\varepsilon v`, :math:`\\varepsilon = 10^{-9}`
+   (the path differs from the exact unstable manifold by :math:`O(\\varepsilon)`), together with the
+   variational equation :math:`\\dot\\delta = -H(\\theta(t))\\delta` that transports the part of the initial
+   direction in the next eigenspace (the one that grows fastest after the top one);
+4. stop near the next critical point (the gradient has fallen below :math:`10^{-6}` of its scale, or
+   it passed through a sharp minimum: a plateau that rounding errors already start to leave),
+   polish the critical point with Newton steps, and repeat.
+
+The integrator is an adaptive Dormand-Prince 5(4) method written for a *batch* of problems of one
+shape: every run has its own step size, all advance together with stacked matrix products, and a
+run that has finished stops moving. ``small_init_limit`` is the batch of one.
+
+Explained in: chapter 4 (Training dynamics) and chapter 5 (Implicit regularization).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .completion import Completion, as_completion
+from .factorization import hessian, hessian_vector_product, init_factors
+
+__all__ = ["LimitResult", "Saddle", "small_init_limit", "small_init_limit_batch", "numerical_rank"]
+
+_EPS = 1e-9          # departure distance from a saddle
+_GTOL = 1e-6         # plateau detection, relative to the gradient scale (Newton polishes after)
+_EIG_GROUP = 1e-6    # eigenvalues closer than this (relative to lambda_1) form one eigenspace
+_MIN_RATE = 1e-9     # lambda_1 below this (relative) counts as a minimum
+
+
+def numerical_rank(W, tol: float = 1e-6) -> int | np.ndarray:
+    """Number of singular values above ``tol`` times the largest (batched).
+
+    Explained in: chapter 1 (Background).
+    """
+    s = np.linalg.svd(np.asarray(W, float), compute_uv=False)
+    top = s[..., :1]
+    return np.sum(s > tol * np.maximum(top, 1e-300), axis=-1)
+
+
+@dataclass
+class Saddle:
+    """A critical point visited on the limit path.
+
+    Attributes
+    ----------
+    W : ndarray
+        :math:`W_c = A_c B_c` at the critical point.
+    loss : float
+        :math:`R_S(\\theta_c)`, the height of the plateau.
+    rank : int
+        Numerical rank of :math:`W_c`.
+    rate : float
+        :math:`\\lambda_1`, the top eigenvalue of :math:`-\\nabla^2 R_S(\\theta_c)` (0 or less at a minimum).
+    multiplicity : int
+        Dimension of the top eigenspace (the escape directions).
+    """
+
+    W: np.ndarray
+    loss: float
+    rank: int
+    rate: float
+    multiplicity: int
+
+
+@dataclass
+class LimitResult:
+    """The :math:`\\alpha \\to 0` limit of gradient flow for one problem.
+
+    Attributes
+    ----------
+    W : ndarray, shape (d1, d2)
+        The limit :math:`\\widehat W = \\lim_{\\alpha\\to0} W_\\infty(\\alpha\\theta_0)`.
+    A, B : ndarray
+        Factors of ``W`` at the end of the path.
+    saddles : list of Saddle
+        The critical points visited, from :math:`\\theta = 0` to the final minimum (last entry).
+    phases : list of dict
+        For each departure, the transit: ``t`` (time since leaving at distance
+        :math:`\\varepsilon`), ``loss`` and ``W`` (only when ``record=True``).
+    """
+
+    problem: Completion
+    W: np.ndarray
+    A: np.ndarray
+    B: np.ndarray
+    saddles: list
+    phases: list = field(default_factory=list)
+
+    @property
+    def rank(self) -> int:
+        """Numerical rank of the limit."""
+        return int(numerical_rank(self.W))
+
+    @property
+    def ranks(self) -> list[int]:
+        """Rank of :math:`W` at each plateau, ending with the limit's rank."""
+        return [s.rank for s in self.saddles]
+
+    @property
+    def plateaus(self) -> np.ndarray:
+        """Loss at each plateau (the last is the final loss, about 0)."""
+        return np.array([s.loss for s in self.saddles])
+
+    @property
+    def loss(self) -> float:
+        return self.saddles[-1].loss
+
+
+# ---------------------------------------------------------------------------------------------
+# batched helpers
+
+def _grad(A, B, V, Mk, n):
+    E = (2.0 / n) * np.where(Mk, A @ B - V, 0.0)
+    return E @ np.swapaxes(B, -1, -2), np.swapaxes(A, -1, -2) @ E, E
+
+
+def _pack(A, B):
+    R = A.shape[0]
+    return np.concatenate([A.reshape(R, -1), B.reshape(R, -1)], axis=1)
+
+
+class _Batch:
+    """Stacked problems and the packing of theta = (vec A, vec B)."""
+
+    def __init__(self, values, masks, width):
+        self.V = values
+        self.M = masks
+        self.R, self.d1, self.d2 = values.shape
+        self.d = width
+        self.pa = self.d1 * self.d
+        self.p = self.pa + self.d * self.d2
+        self.n = masks.sum(axis=(1, 2)).astype(float)[:, None, None]
+        self.gscale = (2.0 / self.n[:, 0, 0]) * np.linalg.norm(np.where(masks, values, 0.0), axis=(1, 2))
+        self.gscale = np.maximum(self.gscale, 1e-300)
+
+    def unpack(self, y, idx):
+        k = len(idx)
+        return y[:, :self.pa].reshape(k, self.d1, self.d), y[:, self.pa:self.p].reshape(k, self.d, self.d2)
+
+    def grad(self, y, idx):
+        A, B = self.unpack(y, idx)
+        gA, gB, E = _grad(A, B, self.V[idx], self.M[idx], self.n[idx])
+        return _pack(gA, gB), A, B
+
+    def loss(self, y, idx):
+        A, B = self.unpack(y, idx)
+        r = np.where(self.M[idx], A @ B - self.V[idx], 0.0)
+        return np.sum(r * r, axis=(1, 2)) / self.n[idx, 0, 0]
+
+    def rhs(self, y, idx):
+        """d/dt of (theta, delta): (-grad R, -H delta)."""
+        g, A, B = self.grad(y[:, :self.p], idx)
+        k = len(idx)
+        dl = y[:, self.p:]
+        X = dl[:, :self.pa].reshape(k, self.d1, self.d)
+        Y = dl[:, self.pa:].reshape(k, self.d, self.d2)
+        HX, HY = hessian_vector_product(A, B, X, Y, self.V[idx], self.M[idx])
+        return np.concatenate([-g, -_pack(HX, HY)], axis=1)
+
+
+# Dormand-Prince 5(4) tableau
+_C = np.array([0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0])
+_A = [
+    [],
+    [1 / 5],
+    [3 / 40, 9 / 40],
+    [44 / 45, -56 / 15, 32 / 9],
+    [19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729],
+    [9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656],
+]
+_B5 = np.array([35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84])
+_ERR = np.array([71 / 57600, 0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40])
+
+
+def _transit(batch, y, idx, rate, rtol, record):
+    """Integrate (theta, delta) for runs ``idx`` from just off a saddle to the next plateau.
+
+    Returns the end states and, if ``record``, per-run lists of (t, theta).
+    """
+    k = len(idx)
+    p = batch.p
+    t = np.zeros(k)
+    h = 0.05 / np.maximum(rate, 1e-12)
+    active = np.ones(k, bool)
+    escaped = np.zeros(k, bool)
+    g0 = batch.gscale[idx]
+    loss0 = batch.loss(y[:, :p], idx)
+    t_limit = 200.0 * np.log(1 / _EPS) / np.maximum(rate, 1e-12)
+    atol = 1e-6 * _EPS
+    f = batch.rhs(y, idx)
+    gpeak = np.zeros(k)
+    gbest = np.full(k, np.inf)
+    ybest = y.copy()
+    records = [[(0.0, y[i, :p].copy())] for i in range(k)] if record else None
+    while active.any():
+        a = np.flatnonzero(active)
+        ya, fa, ha = y[a], f[a], h[a][:, None]
+        ks = [fa]
+        for s in range(1, 6):
+            incr = sum(coef * kk for coef, kk in zip(_A[s], ks))
+            ks.append(batch.rhs(ya + ha * incr, idx[a]))
+        y_new = ya + ha * sum(b * kk for b, kk in zip(_B5, ks) if b != 0)
+        f_new = batch.rhs(y_new, idx[a])
+        ks.append(f_new)
+        err_vec = ha * sum(e * kk for e, kk in zip(_ERR, ks) if e != 0)
+        scale = atol + rtol * np.maximum(np.abs(ya[:, :p]), np.abs(y_new[:, :p]))
+        err = np.sqrt(np.mean((err_vec[:, :p] / scale) ** 2, axis=1))
+        ok = err <= 1.0
+        factor = np.clip(0.9 * np.maximum(err, 1e-10) ** -0.2, 0.2, 5.0)
+        h[a] = h[a] * np.where(ok, factor, np.minimum(factor, 1.0))
+        acc = a[ok]
+        if acc.size == 0:
+            continue
+        yn = y_new[ok]
+        # keep the carried direction at unit length (the variational equation is linear)
+        dn = np.linalg.norm(yn[:, p:], axis=1, keepdims=True)
+        yn[:, p:] /= np.maximum(dn, 1e-300)
+        y[acc] = yn
+        f[acc] = f_new[ok]
+        f[acc, p:] /= np.maximum(dn, 1e-300)
+        t[acc] += ha[ok, 0]
+        gn = np.linalg.norm(f[acc, :p], axis=1)
+        lo = batch.loss(yn[:, :p], idx[acc])
+        escaped[acc] |= lo < loss0[acc] * (1 - 1e-6) - 1e-15
+        esc = escaped[acc]
+        gpeak[acc] = np.where(esc, np.maximum(gpeak[acc], gn), 0.0)
+        improve = esc & (gn < gbest[acc])
+        gbest[acc[improve]] = gn[improve]
+        ybest[acc[improve]] = yn[improve]
+        # near a critical point, or passed through a plateau that rounding errors begin to leave
+        close = esc & (gn < _GTOL * g0[acc])
+        left = esc & (gbest[acc] < 1e-3 * gpeak[acc]) & (gn > 30 * gbest[acc])
+        stop = close | left | (t[acc] > t_limit[acc])
+        y[acc[left]] = ybest[acc[left]]
+        if record:
+            for j, i in enumerate(acc):
+                records[i].append((t[i], yn[j, :p].copy()))
+        active[acc[stop]] = False
+    return y, records
+
+
+def _newton_polish(batch, theta, idx, iters=4):
+    """A few pseudo-inverse Newton steps on grad R = 0 (batched); keeps a step only if it helps."""
+    for _ in range(iters):
+        g, A, B = batch.grad(theta, idx)
+        gn = np.linalg.norm(g, axis=1)
+        H = hessian(A, B, batch.V[idx], batch.M[idx])
+        step = -np.einsum("kij,kj->ki", np.linalg.pinv(H, rcond=1e-10, hermitian=True), g)
+        trial = theta + step
+        gt = np.linalg.norm(batch.grad(trial, idx)[0], axis=1)
+        better = gt < gn
+        theta[better] = trial[better]
+        if not better.any():
+            break
+    return theta
+
+
+def _project(vectors, basis_mask, Q):
+    """Project each vector onto the span of the selected eigenvectors (columns of Q)."""
+    coeff = np.einsum("kpi,kp->ki", Q, vectors) * basis_mask
+    return np.einsum("kpi,ki->kp", Q, coeff)
+
+
+def small_init_limit_batch(problems, seed=0, width: int | None = None, rtol: float = 1e-10,
+                           max_saddles: int | None = None, record: bool = False) -> list[LimitResult]:
+    """:func:`small_init_limit` for many problems of the same shape, advanced together.
+
+    Parameters
+    ----------
+    problems : sequence of Completion or str
+        Problems of one shape (d1, d2).
+    seed : int or sequence of int
+        Seed of each problem's initial direction (an int ``s`` gives seeds ``s, s+1, ...``).
+    width, rtol, max_saddles, record
+        As in :func:`small_init_limit`.
+
+    Returns
+    -------
+    list of LimitResult
+
+    Explained in: chapter 2 (Connectivity, the phase-transition sweep).
+    """
+    problems = [as_completion(q) for q in problems]
+    if not problems:
+        raise ValueError("no problems given")
+    shape = problems[0].shape
+    if any(q.shape != shape for q in problems):
+        raise ValueError("all problems in a batch must have the same shape")
+    R = len(problems)
+    seeds = [seed + r for r in range(R)] if np.isscalar(seed) else list(seed)
+    if len(seeds) != R:
+        raise ValueError(f"{len(seeds)} seeds for {R} problems")
+    d = max(shape) if width is None else int(width)
+    batch = _Batch(np.stack([q.values for q in problems]), np.stack([q.mask for q in problems]), d)
+    p = batch.p
+    directions = []
+    for s in seeds:
+        A0, B0 = init_factors(shape, 1.0, s, 2, d)
+        directions.append(np.concatenate([A0.ravel(), B0.ravel()]))
+    delta = np.array(directions)
+    delta /= np.linalg.norm(delta, axis=1, keepdims=True)
+    theta = np.zeros((R, p))
+    fallback_rng = np.random.default_rng(np.asarray(seeds, dtype=np.int64).sum() + 7919)
+    saddles = [[] for _ in range(R)]
+    phases = [[] for _ in range(R)]
+    active = np.ones(R, bool)
+    limit = (min(shape) + 2) if max_saddles is None else int(max_saddles)
+    for _level in range(limit + 1):
+        idx = np.flatnonzero(active)
+        if idx.size == 0:
+            break
+        theta[idx] = _newton_polish(batch, theta[idx], idx) if _level > 0 else theta[idx]
+        A, B = batch.unpack(theta[idx], idx)
+        H = hessian(A, B, batch.V[idx], batch.M[idx])
+        w, Q = np.linalg.eigh(-H)          # ascending; top escape rate is w[:, -1]
+        lam = w[:, -1]
+        rel = np.maximum(np.abs(lam), batch.gscale[idx])
+        top = w >= (lam - _EIG_GROUP * rel)[:, None]
+        W = A @ B
+        losses = batch.loss(theta[idx], idx)
+        ranks = numerical_rank(W)
+        is_min = lam <= _MIN_RATE * batch.gscale[idx]
+        for j, r in enumerate(idx):
+            saddles[r].append(Saddle(W[j].copy(), float(losses[j]), int(ranks[j]), float(lam[j]), int(top[j].sum())))
+        if _level == limit:
+            is_min[:] = True
+        active[idx[is_min]] = False
+        go = ~is_min
+        if not go.any():
+            break
+        idx, Q, w, top, lam = idx[go], Q[go], w[go], top[go], lam[go]
+        v = _project(delta[idx], top, Q)
+        weak = np.linalg.norm(v, axis=1) < 1e-6
+        if weak.any():  # the carried direction misses the escape space: use a fresh random one
+            v[weak] = _project(fallback_rng.standard_normal((int(weak.sum()), p)), top[weak], Q[weak])
+        v /= np.linalg.norm(v, axis=1, keepdims=True)
+        # next eigenspace: the largest eigenvalues below the top group
+        below = np.where(top, -np.inf, w)
+        nxt_val = below.max(axis=1)
+        nxt = (~top) & (w >= (nxt_val - _EIG_GROUP * np.maximum(np.abs(lam), batch.gscale[idx]))[:, None])
+        carried = _project(delta[idx], nxt, Q)
+        cn = np.linalg.norm(carried, axis=1)
+        thin = cn < 1e-6
+        carried[thin] = delta[idx][thin] - _project(delta[idx][thin], top[thin], Q[thin])
+        carried /= np.maximum(np.linalg.norm(carried, axis=1, keepdims=True), 1e-300)
+        y = np.concatenate([theta[idx] + _EPS * v, carried], axis=1)
+        y, recs = _transit(batch, y, idx, lam, rtol, record)
+        theta[idx] = y[:, :p]
+        delta[idx] = y[:, p:]
+        for j, r in enumerate(idx):
+            if record:
+                ts = np.array([tt for tt, _ in recs[j]])
+                ths = np.array([th for _, th in recs[j]])
+                Ar = ths[:, :batch.pa].reshape(-1, batch.d1, d)
+                Br = ths[:, batch.pa:].reshape(-1, d, batch.d2)
+                Wr = Ar @ Br
+                lr_ = np.sum(np.where(batch.M[r], Wr - batch.V[r], 0.0) ** 2, axis=(1, 2)) / batch.n[r, 0, 0]
+                phases[r].append({"t": ts, "loss": lr_, "W": Wr, "A": Ar, "B": Br})
+    results = []
+    for r in range(R):
+        A, B = batch.unpack(theta[r:r + 1], np.array([r]))
+        results.append(LimitResult(problems[r], (A @ B)[0], A[0], B[0], saddles[r], phases[r]))
+    return results
+
+
+def small_init_limit(problem, seed=0, width: int | None = None, rtol: float = 1e-10,
+                     max_saddles: int | None = None, record: bool = False) -> LimitResult:
+    """The :math:`\\alpha \\to 0` limit of gradient flow on :math:`W = AB` from :math:`\\alpha\\theta_0`.
+
+    Follows the saddle-to-saddle path described in the module docstring: rank-by-rank escape
+    along the top eigendirection of :math:`-\\nabla^2 R_S` at each critical point, then flow to the
+    next one. ``seed`` fixes :math:`\\theta_0` exactly as in :func:`mfbook.gradient_flow`; the limit
+    depends on it only where the escape eigenspace is degenerate beyond the rotation symmetry
+    :math:`(A, B) \\mapsto (AQ, Q^\\top B)` (disconnected observations, repeated singular values).
+
+    Parameters
+    ----------
+    problem : Completion or str
+    seed : int
+        Seed of the initial direction :math:`\\theta_0`.
+    width : int, optional
+        Hidden width :math:`d` (default :math:`\\max(d_1, d_2)`).
+    rtol : float
+        Relative tolerance of the integrator between saddles.
+    max_saddles : int, optional
+        Stop after this many departures (default :math:`\\min(d_1, d_2) + 2`).
+    record : bool
+        Keep the transit between saddles (``.phases``) for plotting.
+
+    Returns
+    -------
+    LimitResult
+        ``.W`` (the limit), ``.rank``, ``.ranks`` and ``.plateaus`` (the visited critical points).
+
+    Explained in: chapter 4 (Training dynamics) and chapter 5 (Implicit regularization).
+    """
+    return small_init_limit_batch([problem], [seed], width, rtol, max_saddles, record)[0]

@@ -1,0 +1,105 @@
+"""Figures used in more than one chapter, and the book's plot style.
+
+Style (set by :func:`set_style`, called on ``import mfbook``): no titles baked into figures
+(captions carry them), lowercase axis labels, line width 2, a colour-blind-safe cycle.
+
+Explained in: the pipeline chapter; used everywhere.
+"""
+from __future__ import annotations
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import networkx as nx
+import numpy as np
+
+from .completion import as_completion
+from .connectivity import connectivity
+
+__all__ = ["set_style", "plot_matrix", "plot_graph", "plot_singular_values", "plot_loss", "KIND_COLORS"]
+
+KIND_COLORS = {
+    "connected": "#0072B2",
+    "disconnected-complete-bipartite": "#D55E00",
+    "disconnected": "#009E73",
+}
+_CYCLE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000"]
+
+
+def set_style() -> None:
+    """Apply the book's matplotlib style."""
+    mpl.rcParams.update({
+        "lines.linewidth": 2,
+        "axes.prop_cycle": mpl.cycler(color=_CYCLE),
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "figure.figsize": (6.4, 3.6),
+        "figure.dpi": 100,
+        "font.size": 11,
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+    })
+
+
+def plot_matrix(W, problem=None, ax=None, fmt="{:.3g}", cmap="RdBu_r"):
+    """Heat map of ``W`` with its entries written in; observed entries of ``problem`` in bold,
+    the learned (unobserved) ones in italics.
+    """
+    W = np.asarray(W, float)
+    ax = ax or plt.gca()
+    mask = as_completion(problem).mask if problem is not None else np.ones(W.shape, bool)
+    lim = np.abs(W).max() or 1.0
+    ax.imshow(W, cmap=cmap, vmin=-lim, vmax=lim)
+    for (i, j), x in np.ndenumerate(W):
+        ax.text(j, i, fmt.format(x), ha="center", va="center", fontsize=10,
+                fontweight="bold" if mask[i, j] else "normal", fontstyle="normal" if mask[i, j] else "italic")
+    ax.set_xticks(range(W.shape[1]), [f"c{j + 1}" for j in range(W.shape[1])])
+    ax.set_yticks(range(W.shape[0]), [f"r{i + 1}" for i in range(W.shape[0])])
+    ax.grid(False)
+    return ax
+
+
+def plot_graph(problem, ax=None):
+    """Draw :math:`G_M`: rows on the left, columns on the right, one colour per component."""
+    problem = as_completion(problem)
+    ax = ax or plt.gca()
+    conn = connectivity(problem)
+    G = conn.graph
+    d1, d2 = problem.shape
+    pos = {("r", i): (0.0, -i) for i in range(d1)}
+    pos.update({("c", j): (1.0, -j * (d1 - 1) / max(d2 - 1, 1)) for j in range(d2)})
+    colors = {}
+    for k, comp in enumerate(conn.components):
+        for i in comp.rows:
+            colors[("r", i)] = _CYCLE[k % len(_CYCLE)]
+        for j in comp.cols:
+            colors[("c", j)] = _CYCLE[k % len(_CYCLE)]
+    H = nx.Graph()
+    H.add_nodes_from(pos)
+    H.add_edges_from(G.edges)
+    node_colors = [colors.get(v, "#dddddd") for v in H.nodes]
+    nx.draw_networkx(H, pos, ax=ax, node_color=node_colors, labels={v: f"{v[0]}{v[1] + 1}" for v in H.nodes},
+                     font_color="white", font_size=9, node_size=500, width=2, edge_color="#555555")
+    ax.set_axis_off()
+    ax.text(0.5, 0.02, conn.kind, transform=ax.transAxes, ha="center", color=KIND_COLORS[conn.kind])
+    return ax
+
+
+def plot_singular_values(t, sv, ax=None, logy=True, label="W"):
+    """Singular values over (flow) time, one line each."""
+    ax = ax or plt.gca()
+    for k in range(sv.shape[1]):
+        ax.plot(t, np.maximum(sv[:, k], 1e-300) if logy else sv[:, k], label=f"$\\sigma_{k + 1}({label})$")
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel("time $t$")
+    ax.set_ylabel("singular value")
+    return ax
+
+
+def plot_loss(t, loss, ax=None, **kw):
+    """Training loss :math:`R_S` over (flow) time on a log scale."""
+    ax = ax or plt.gca()
+    ax.semilogy(t, np.maximum(loss, 1e-300), **kw)
+    ax.set_xlabel("time $t$")
+    ax.set_ylabel("loss $R_S$")
+    return ax

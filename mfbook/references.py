@@ -1,0 +1,186 @@
+"""Reference completions: what the explicit regularizers would choose.
+
+* minimum Frobenius norm: :math:`\\min \\|W - W_0\\|_F` s.t. :math:`W_{ij} = M_{ij}` on :math:`S_x` -- copy the
+  observed entries into :math:`W_0` (zeros by default). It is where gradient flow on the
+  non-factorized model goes;
+* minimum nuclear norm: :math:`\\min \\|W\\|_* = \\sum_i \\sigma_i(W)` s.t. the observations, a convex
+  program solved with cvxpy and the Clarabel interior-point solver (imported on first use);
+* best rank-:math:`k` fit: :math:`\\min_{\\operatorname{rank} W \\le k} \\frac1n \\sum_{S_x} (W_{ij} - M_{ij})^2`,
+  computed by alternating least squares from many random starts, all run together;
+* minimum rank: the smallest :math:`k` whose best rank-:math:`k` fit is exact.
+
+Why the rank-:math:`k` fit is trusted to be global: the problem is non-convex, so no single run
+certifies it. We run ``restarts`` independent starts (default 24) and report how many of them
+reach the best value (``BestRankK.hits``); for every example in the book the best value is
+reached by many starts, and for an exact fit (loss 0) global optimality is automatic.
+
+Explained in: chapter 1 (Background) and chapter 2 (Connectivity).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .completion import as_completion
+
+__all__ = ["nuclear_norm", "min_frobenius", "min_nuclear_norm", "best_rank_k", "BestRankK", "min_rank"]
+
+
+def nuclear_norm(W) -> float | np.ndarray:
+    """:math:`\\|W\\|_* = \\sum_i \\sigma_i(W)` (batched).
+
+    Explained in: chapter 1 (Background).
+    """
+    return np.linalg.svd(np.asarray(W, float), compute_uv=False).sum(axis=-1)
+
+
+def min_frobenius(problem, W0=None) -> np.ndarray:
+    """:math:`\\arg\\min \\|W - W_0\\|_F` among matrices that match the observations.
+
+    The minimizer keeps :math:`W_0` off :math:`S_x` and the data on it; with :math:`W_0 = 0`
+    every unknown is filled with 0.
+
+    Explained in: chapter 1 (Background).
+    """
+    problem = as_completion(problem)
+    W0 = np.zeros(problem.shape) if W0 is None else np.asarray(W0, float)
+    if W0.shape != problem.shape:
+        raise ValueError(f"W0 has shape {W0.shape}, the problem has shape {problem.shape}")
+    return problem.with_fill(W0)
+
+
+def min_nuclear_norm(problem, tol: float = 1e-12) -> np.ndarray:
+    """:math:`\\arg\\min \\|W\\|_*` subject to :math:`W_{ij} = M_{ij}` on :math:`S_x` (cvxpy + Clarabel).
+
+    The minimizer need not be unique; the solver returns one of them (interior-point methods
+    tend to the analytic centre of the optimal face). cvxpy is imported on first use.
+    Accuracy: the optimal value to about 1e-9; the entries of the minimizer to about 1e-5
+    (the objective is flat to second order near a rank-deficient optimum, so an
+    interior-point gap of :math:`\\epsilon` moves the entries by about :math:`\\sqrt\\epsilon`).
+
+    Raises
+    ------
+    RuntimeError
+        If the solver does not report an optimal solution.
+
+    Explained in: chapter 1 (Background) and chapter 5 (Implicit regularization, Theorem 4).
+    """
+    problem = as_completion(problem)
+    import cvxpy as cp
+
+    obs = np.argwhere(problem.mask)
+    X = cp.Variable(problem.shape)
+    constraints = [X[obs[:, 0], obs[:, 1]] == problem.values[problem.mask]]
+    prob = cp.Problem(cp.Minimize(cp.normNuc(X)), constraints)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "optimal_inaccurate" is checked below
+        prob.solve(solver=cp.CLARABEL, tol_gap_abs=tol, tol_gap_rel=tol, tol_feas=tol)
+    if prob.status not in ("optimal", "optimal_inaccurate") or X.value is None:
+        raise RuntimeError(f"the nuclear-norm program ended with status {prob.status!r}")
+    W = np.asarray(X.value, float)
+    return problem.with_fill(W)
+
+
+@dataclass
+class BestRankK:
+    """Result of :func:`best_rank_k`.
+
+    Attributes
+    ----------
+    W : ndarray
+        The best rank-k matrix found.
+    loss : float
+        Its mean squared misfit on the observed entries.
+    hits : int
+        How many of the ``restarts`` starts reached ``loss`` (to 1e-9 relative).
+    restarts : int
+    """
+
+    W: np.ndarray
+    loss: float
+    hits: int
+    restarts: int
+
+
+def best_rank_k(problem, k: int, restarts: int = 24, seed=0, iters: int = 3000, tol: float = 1e-15) -> BestRankK:
+    """Best rank-``k`` fit of the observed entries by alternating least squares.
+
+    .. math:: \\min_{U \\in \\mathbb R^{d_1\\times k}, V \\in \\mathbb R^{d_2\\times k}}
+              \\frac1n \\sum_{(i,j)\\in S_x} \\big((UV^\\top)_{ij} - M_{ij}\\big)^2
+
+    Each sweep solves, for every row :math:`i`, the least squares problem for :math:`u_i` with
+    :math:`V` fixed (and then for every :math:`v_j`); all ``restarts`` random starts run together.
+    A ridge of :math:`10^{-12}` keeps rows with fewer than :math:`k` observations well posed.
+
+    Returns
+    -------
+    BestRankK
+
+    Explained in: chapter 4 (Training dynamics: the plateaus sit at these fits).
+    """
+    problem = as_completion(problem)
+    d1, d2 = problem.shape
+    if int(k) != k or k < 0:
+        raise ValueError(f"k must be a non-negative integer, got {k}")
+    k = int(k)
+    P = problem.mask.astype(float)
+    M = problem.values
+    n = problem.n_observed
+    if k == 0:
+        W = np.zeros(problem.shape)
+        return BestRankK(W, float(problem.loss(W)), restarts, restarts)
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    scale = np.sqrt(np.abs(M[problem.mask]).mean() + 1e-12)
+    U = scale * rng.standard_normal((restarts, d1, k))
+    V = scale * rng.standard_normal((restarts, d2, k))
+    ridge = 1e-12 * np.eye(k)
+    PM = P * M
+
+    def solve_side(P_, PM_, other):
+        G = np.einsum("ij,sja,sjb->siab", P_, other, other) + ridge
+        rhs = np.einsum("ij,sja->sia", PM_, other)
+        return np.linalg.solve(G, rhs[..., None])[..., 0]
+
+    def losses(U, V):
+        R = P * (U @ np.swapaxes(V, 1, 2) - M)
+        return np.sum(R * R, axis=(1, 2)) / n
+
+    prev = losses(U, V)
+    for _ in range(iters):
+        U = solve_side(P, PM, V)
+        V = solve_side(P.T, PM.T, U)
+        cur = losses(U, V)
+        if np.all(prev - cur <= tol * (1 + prev)):
+            prev = cur
+            break
+        prev = cur
+    best = int(np.argmin(prev))
+    hits = int(np.sum(prev <= prev[best] * (1 + 1e-9) + 1e-14))
+    return BestRankK(U[best] @ V[best].T, float(prev[best]), hits, restarts)
+
+
+def min_rank(problem, tol: float = 1e-10, restarts: int = 24, seed=0) -> tuple[int, np.ndarray]:
+    """Smallest rank of a matrix that matches every observation, and one such completion.
+
+    Tries :math:`k = 0, 1, \\dots` and returns the first whose best rank-:math:`k` fit
+    (:func:`best_rank_k`) has loss below ``tol`` times the mean squared observation. Exact for the
+    book's small examples (an exact fit certifies feasibility; a failed rank is failed by every start).
+
+    Returns
+    -------
+    rank : int
+    completion : ndarray
+        A completion of that rank (not unique in general).
+
+    Explained in: chapter 1 (Background) and chapter 5 (Implicit regularization, Theorem 3).
+    """
+    problem = as_completion(problem)
+    level = float(np.mean(problem.values[problem.mask] ** 2)) + 1e-300
+    for k in range(min(problem.shape) + 1):
+        fit = best_rank_k(problem, k, restarts=restarts, seed=seed)
+        if fit.loss <= tol * level:
+            return k, problem.with_fill(fit.W)
+    raise RuntimeError("no exact fit found up to full rank (this should not happen)")

@@ -1,0 +1,293 @@
+"""Training the factorization model: gradient descent, gradient flow, batched descent.
+
+Gradient descent with step :math:`\\eta` (``lr``):
+:math:`F_k \\leftarrow F_k - \\eta \\nabla_{F_k} R_S`; gradient flow is its :math:`\\eta \\to 0` limit,
+:math:`\\dot\\theta = -\\nabla R_S(\\theta)`, and step :math:`s` of descent sits at flow time
+:math:`t = s\\eta`. Both start from :math:`\\theta_0 = \\alpha\\,\\mathcal N(0, I)` (see
+:func:`mfbook.factorization.init_factors`).
+
+``gradient_flow`` integrates the ODE with an adaptive 8th-order Runge-Kutta method
+(Dormand-Prince, ``scipy.integrate.solve_ivp(method="DOP853")``) at relative tolerance
+``rtol`` (default 1e-10). On the long plateaus of small initialization the right-hand side is
+tiny and smooth, so the step size grows and a plateau costs a handful of steps. With the
+defaults, the final :math:`W` of the book's examples agrees with a run at ``rtol=1e-12`` to
+about 1e-8 (checked in ``tests/test_training.py``).
+
+Explained in: chapter 1 (Background) and chapter 4 (Training dynamics).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.integrate import solve_ivp
+
+from .completion import Completion, as_completion
+from .factorization import init_factors, loss_gradient, product
+
+__all__ = ["Trajectory", "DivergenceError", "gradient_descent", "gradient_flow", "gradient_descent_batch"]
+
+
+class DivergenceError(ValueError):
+    """Gradient descent blew up: the step size is too large for the problem."""
+
+
+@dataclass
+class Trajectory:
+    """A training run: the final factors and what happened on the way.
+
+    Attributes
+    ----------
+    t : ndarray, shape (T,)
+        Flow time of each record (for gradient descent: step x lr).
+    loss, grad_norm : ndarray, shape (T,)
+        :math:`R_S` and :math:`\\|\\nabla R_S\\|` (all factors together) at each record.
+    W_path : ndarray, shape (T, d1, d2)
+        :math:`W = AB` at each record.
+    sv_W, sv_A, sv_B, sv_aug : ndarray, shape (T, .)
+        Singular values (descending) of :math:`W`, of the first factor :math:`A`, of the last
+        factor :math:`B` and of :math:`W_{aug} = [A; B^\\top]`.
+    factors : list of ndarray
+        Final factors :math:`F_1, \\dots, F_L` (``A`` and ``B`` are the first and the last).
+    converged : bool
+        True if the loss went below ``tol``.
+    """
+
+    problem: Completion
+    t: np.ndarray
+    loss: np.ndarray
+    grad_norm: np.ndarray
+    W_path: np.ndarray
+    sv_W: np.ndarray
+    sv_A: np.ndarray
+    sv_B: np.ndarray
+    sv_aug: np.ndarray
+    factors: list
+    converged: bool
+    info: dict = field(default_factory=dict)
+
+    @property
+    def W(self) -> np.ndarray:
+        """Final learned matrix :math:`W = AB`."""
+        return product(self.factors)
+
+    @property
+    def A(self) -> np.ndarray:
+        return self.factors[0]
+
+    @property
+    def B(self) -> np.ndarray:
+        return self.factors[-1]
+
+
+def _snapshot_arrays(problem, factor_path):
+    """Loss, gradient norm, W and singular values for a list of factor snapshots (vectorized)."""
+    stacked = [np.stack([f[k] for f in factor_path]) for k in range(len(factor_path[0]))]
+    values, mask = problem.values, problem.mask
+    lossv, grads = loss_gradient(stacked, values, mask)
+    gnorm = np.sqrt(sum(np.sum(g * g, axis=(-2, -1)) for g in grads))
+    W = product(stacked)
+    A, B = stacked[0], stacked[-1]
+    aug = np.concatenate([A, np.swapaxes(B, -1, -2)], axis=-2)
+    sv = lambda X: np.linalg.svd(X, compute_uv=False)  # noqa: E731
+    return lossv, gnorm, W, sv(W), sv(A), sv(B), sv(aug)
+
+
+def _trajectory(problem, t, factor_path, converged, info):
+    lossv, gnorm, W, sW, sA, sB, sAug = _snapshot_arrays(problem, factor_path)
+    return Trajectory(problem, np.asarray(t, float), lossv, gnorm, W, sW, sA, sB, sAug,
+                      [f.copy() for f in factor_path[-1]], converged, info)
+
+
+def _check_positive(name, x):
+    if not (isinstance(x, (int, float, np.floating, np.integer)) and np.isfinite(x) and x > 0):
+        raise ValueError(f"{name} must be a positive finite number, got {x!r}")
+
+
+def gradient_descent(problem, init_scale: float = 1e-3, lr: float = 0.1, max_steps: int = 100_000,
+                     tol: float = 1e-10, seed=0, depth: int = 2, width: int | None = None,
+                     record_every: int | None = None) -> Trajectory:
+    """Full-batch gradient descent on :math:`R_S` from small random initialization.
+
+    .. math:: \\theta_{s+1} = \\theta_s - \\eta\\, \\nabla R_S(\\theta_s),\\qquad
+              \\theta_0 = \\alpha\\,\\mathcal N(0, I).
+
+    Parameters
+    ----------
+    problem : Completion or str
+    init_scale : float
+        :math:`\\alpha`, the standard deviation of every initial entry.
+    lr : float
+        Step size :math:`\\eta`.
+    max_steps : int
+        Upper bound on the number of steps.
+    tol : float
+        Stop when :math:`R_S <` ``tol``.
+    seed : int or numpy.random.Generator
+        Seed of the initial direction.
+    depth, width : int
+        Number of factors (2: :math:`W = AB`) and hidden width (default :math:`\\max(d_1, d_2)`).
+    record_every : int, optional
+        Record every this many steps (default: about 2000 records over ``max_steps``).
+
+    Returns
+    -------
+    Trajectory
+
+    Raises
+    ------
+    DivergenceError
+        If the loss becomes non-finite or grows far above its starting value: lower ``lr``.
+
+    Explained in: chapter 1 (Background).
+    """
+    problem = as_completion(problem)
+    _check_positive("lr", lr)
+    _check_positive("init_scale", init_scale)
+    if int(max_steps) != max_steps or max_steps < 1:
+        raise ValueError(f"max_steps must be a positive integer, got {max_steps}")
+    factors = init_factors(problem.shape, init_scale, seed, depth, width)
+    every = max(1, int(max_steps) // 2000) if record_every is None else int(record_every)
+    values, mask = problem.values, problem.mask
+    ceiling = 1e6 * (float(np.mean(values[mask] ** 2)) + 1.0)
+    path, times = [], []
+    converged = False
+    for step in range(int(max_steps) + 1):
+        value, grads = loss_gradient(factors, values, mask)
+        if not np.isfinite(value) or value > ceiling:
+            raise DivergenceError(
+                f"gradient descent diverged at step {step} (loss {value:.3g}): lr={lr} is too large "
+                f"for this problem; try lr={lr / 10:g} or smaller"
+            )
+        done = value < tol
+        if step % every == 0 or done or step == max_steps:
+            path.append([f.copy() for f in factors])
+            times.append(step * lr)
+        if done:
+            converged = True
+            break
+        if step < max_steps:
+            factors = [f - lr * g for f, g in zip(factors, grads)]
+    return _trajectory(problem, times, path, converged,
+                       {"method": "gradient descent", "lr": lr, "init_scale": init_scale, "steps": step, "depth": depth})
+
+
+def gradient_flow(problem, init_scale: float = 1e-3, t_max: float = 1e6, tol: float = 1e-12, seed=0,
+                  depth: int = 2, width: int | None = None, rtol: float = 1e-10) -> Trajectory:
+    """Gradient flow :math:`\\dot\\theta = -\\nabla R_S(\\theta)` from :math:`\\theta_0 = \\alpha\\,\\mathcal N(0, I)`.
+
+    Integrated by ``solve_ivp(method="DOP853")`` with relative tolerance ``rtol`` and an absolute
+    tolerance :math:`10^{-4}\\alpha` per parameter, so that the tiny initial parameters are
+    followed accurately; it stops when :math:`R_S <` ``tol`` or at ``t_max``. The records are
+    the integrator's own steps (a plateau costs few of them).
+
+    Parameters
+    ----------
+    problem : Completion or str
+    init_scale : float
+        :math:`\\alpha`.
+    t_max : float
+        Longest flow time.
+    tol : float
+        Stop when the loss is below ``tol``.
+    seed, depth, width
+        As in :func:`gradient_descent` (same seed, same initial point).
+    rtol : float
+        Relative tolerance of the integrator.
+
+    Returns
+    -------
+    Trajectory
+
+    Explained in: chapter 4 (Training dynamics).
+    """
+    problem = as_completion(problem)
+    _check_positive("init_scale", init_scale)
+    _check_positive("t_max", t_max)
+    factors = init_factors(problem.shape, init_scale, seed, depth, width)
+    shapes = [f.shape for f in factors]
+    splits = np.cumsum([np.prod(s) for s in shapes])[:-1]
+    values, mask = problem.values, problem.mask
+
+    def unpack(y):
+        return [part.reshape(s) for part, s in zip(np.split(y, splits), shapes)]
+
+    def rhs(_t, y):
+        _, grads = loss_gradient(unpack(y), values, mask)
+        return -np.concatenate([g.ravel() for g in grads])
+
+    def reached(_t, y):
+        return float(loss_gradient(unpack(y), values, mask)[0]) - tol
+
+    reached.terminal = True
+    y0 = np.concatenate([f.ravel() for f in factors])
+    sol = solve_ivp(rhs, (0.0, float(t_max)), y0, method="DOP853", rtol=rtol,
+                    atol=1e-4 * init_scale, events=reached)
+    if sol.status == -1:
+        raise RuntimeError(f"gradient flow integration failed: {sol.message}")
+    path = [unpack(y) for y in sol.y.T]
+    converged = bool(sol.status == 1)
+    return _trajectory(problem, sol.t, path, converged,
+                       {"method": "gradient flow", "init_scale": init_scale, "rtol": rtol, "nfev": sol.nfev,
+                        "depth": depth})
+
+
+def gradient_descent_batch(values, masks, init_scale: float = 1e-3, lr: float = 0.1, max_steps: int = 100_000,
+                           tol: float = 1e-10, seed=0, width: int | None = None):
+    """Gradient descent on many problems of one shape at once (depth 2).
+
+    All runs advance together with batched matrix products; a run stops moving once its loss
+    is below ``tol``. Each run has its own initial direction drawn from one generator.
+
+    Parameters
+    ----------
+    values, masks : array_like, shape (R, d1, d2)
+        Stacked problems (values where unobserved are ignored).
+    init_scale, lr, max_steps, tol, seed, width
+        As in :func:`gradient_descent`.
+
+    Returns
+    -------
+    W : ndarray, shape (R, d1, d2)
+    loss : ndarray, shape (R,)
+    steps : ndarray of int, shape (R,)
+        Steps each run took (``max_steps`` if it never reached ``tol``).
+
+    Raises
+    ------
+    DivergenceError
+        If any run diverges.
+
+    Explained in: chapter 2 (Connectivity, the phase-transition sweep).
+    """
+    values = np.asarray(values, float)
+    masks = np.asarray(masks, bool)
+    if values.ndim != 3 or values.shape != masks.shape:
+        raise ValueError(f"values and masks must be stacks of equal shape (R, d1, d2); got {values.shape}, {masks.shape}")
+    if not masks.any(axis=(1, 2)).all():
+        raise ValueError("every problem in the batch needs at least one observed entry")
+    _check_positive("lr", lr)
+    R, d1, d2 = values.shape
+    rng = np.random.default_rng(seed)
+    d = max(d1, d2) if width is None else int(width)
+    A = init_scale * rng.standard_normal((R, d1, d))
+    B = init_scale * rng.standard_normal((R, d, d2))
+    values = np.where(masks, values, 0.0)
+    n = masks.sum(axis=(1, 2))[:, None, None]
+    steps = np.full(R, int(max_steps))
+    active = np.ones(R, bool)
+    lossv = np.empty(R)
+    for step in range(int(max_steps) + 1):
+        diff = np.where(masks, A @ B - values, 0.0)
+        lossv = np.sum(diff * diff, axis=(1, 2)) / n[:, 0, 0]
+        if not np.all(np.isfinite(lossv)) or np.any(lossv > 1e8):
+            raise DivergenceError(f"batched gradient descent diverged at step {step}: lr={lr} is too large; "
+                                  f"try lr={lr / 10:g}")
+        newly = active & (lossv < tol)
+        steps[newly] = step
+        active &= ~newly
+        if not active.any() or step == max_steps:
+            break
+        E = (2.0 / n) * diff * active[:, None, None]
+        A, B = A - lr * (E @ np.swapaxes(B, 1, 2)), B - lr * (np.swapaxes(A, 1, 2) @ E)
+    return A @ B, lossv, steps
