@@ -7,9 +7,13 @@ vertices :math:`c_1..c_{d_2}` with adjacency :math:`\\begin{bmatrix} 0 & P^\\top
 i.e. an edge :math:`r_i - c_j` for every observed non-zero entry, with isolated vertices removed.
 
 * connected: :math:`G_M` is connected;
-* disconnected: it is not (the empty graph counts as disconnected);
+* disconnected: it is not;
 * disconnected with complete bipartite components: disconnected, and every component
   :math:`(I, J)` is complete bipartite, i.e. :math:`P_{ij} = 1` for all :math:`i \\in I, j \\in J`.
+
+When every observation is zero the graph has no vertex; we class it as disconnected with
+(vacuously) complete bipartite components, which matches what training does there: it learns 0,
+the minimum nuclear norm completion.
 
 Explained in: chapter 2 (Connectivity).
 """

@@ -1,0 +1,104 @@
+"""Gradients, Hessian, gradient descent and gradient flow."""
+import numpy as np
+import pytest
+
+import mfbook
+from mfbook import DivergenceError, gradient_descent, gradient_descent_batch, gradient_flow
+from mfbook.factorization import hessian, init_factors, loss, loss_gradient
+
+PROBLEM = mfbook.Completion.parse("4 0.6 1.8 0.8; 6 0.9 2.7 *; 8 2.2 2.6 1.6; 8 2.7 5.1 3.6")
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_gradient_matches_finite_differences(depth):
+    factors = init_factors(PROBLEM.shape, 0.7, seed=3, depth=depth)
+    _, grads = loss_gradient(factors, PROBLEM.values, PROBLEM.mask)
+    h = 1e-6
+    for k, F in enumerate(factors):
+        num = np.zeros_like(F)
+        for idx in np.ndindex(F.shape):
+            plus = [f.copy() for f in factors]
+            minus = [f.copy() for f in factors]
+            plus[k][idx] += h
+            minus[k][idx] -= h
+            num[idx] = (loss(plus, PROBLEM.values, PROBLEM.mask) - loss(minus, PROBLEM.values, PROBLEM.mask)) / (2 * h)
+        np.testing.assert_allclose(grads[k], num, rtol=1e-6, atol=1e-8)
+
+
+def test_hessian_matches_finite_differences_of_the_gradient():
+    A, B = init_factors((3, 3), 0.8, seed=1)
+    q = mfbook.Completion.parse("1 * 3; * 5 *; 3 * 9")
+    H = hessian(A, B, q.values, q.mask)
+    theta = np.concatenate([A.ravel(), B.ravel()])
+    h = 1e-6
+
+    def grad(th):
+        g = loss_gradient([th[:9].reshape(3, 3), th[9:].reshape(3, 3)], q.values, q.mask)[1]
+        return np.concatenate([g[0].ravel(), g[1].ravel()])
+
+    num = np.array([(grad(theta + h * e) - grad(theta - h * e)) / (2 * h) for e in np.eye(18)]).T
+    np.testing.assert_allclose(H, num, atol=1e-7)
+    np.testing.assert_allclose(H, H.T)
+
+
+def test_flow_agrees_with_descent_at_small_step():
+    gf = gradient_flow("1 2; 3 *", init_scale=0.1, seed=2, tol=1e-14)
+    gd = gradient_descent("1 2; 3 *", init_scale=0.1, lr=1e-3, seed=2, tol=1e-14, max_steps=200_000)
+    assert gd.converged and gf.converged
+    # gradient descent is a first-order scheme: its end point differs from the flow's by O(lr)
+    assert abs(gd.W[1, 1] - gf.W[1, 1]) < 5e-3
+    gd_big = gradient_descent("1 2; 3 *", init_scale=0.1, lr=1e-2, seed=2, tol=1e-14, max_steps=200_000)
+    assert abs(gd_big.W[1, 1] - gf.W[1, 1]) > abs(gd.W[1, 1] - gf.W[1, 1])
+
+
+def test_flow_accuracy_statement():
+    loose = gradient_flow(PROBLEM, init_scale=1e-3, seed=0)
+    tight = gradient_flow(PROBLEM, init_scale=1e-3, seed=0, rtol=1e-12)
+    assert loose.converged
+    assert np.abs(loose.W - tight.W).max() < 1e-7
+    # a plateau costs few steps: far fewer records than the equivalent descent steps
+    assert len(loose.t) < 3000 and loose.t[-1] > 50
+
+
+def test_trajectory_records_are_consistent():
+    tr = gradient_descent("1 2; 10 *", init_scale=1e-3, lr=0.05, seed=0)
+    assert tr.converged and tr.loss[-1] < 1e-10
+    np.testing.assert_allclose(tr.W_path[-1], tr.W)
+    assert tr.sv_W.shape == (len(tr.t), 2) and tr.sv_aug.shape == (len(tr.t), 2)
+    np.testing.assert_allclose(tr.loss, [PROBLEM_LOSS(W) for W in tr.W_path], rtol=1e-9, atol=1e-300)
+
+
+def PROBLEM_LOSS(W):
+    return mfbook.Completion.parse("1 2; 10 *").loss(W)
+
+
+def test_same_seed_same_start_and_reproducible():
+    a = gradient_descent("1 2; 3 *", init_scale=1e-2, seed=5)
+    b = gradient_descent("1 2; 3 *", init_scale=1e-2, seed=5)
+    np.testing.assert_array_equal(a.W, b.W)
+    f = gradient_flow("1 2; 3 *", init_scale=1e-2, seed=5)
+    np.testing.assert_allclose(a.W_path[0], f.W_path[0])
+
+
+def test_divergence_is_reported_with_advice():
+    with pytest.raises(DivergenceError, match="lr=5.0 is too large"):
+        gradient_descent("1 2; 10 *", init_scale=0.1, lr=5.0)
+    with pytest.raises(ValueError, match="lr must be"):
+        gradient_descent("1 2; 3 *", lr=-1)
+    with pytest.raises(ValueError, match="init_scale"):
+        gradient_flow("1 2; 3 *", init_scale=float("nan"))
+    with pytest.raises(DivergenceError):
+        gradient_descent_batch(np.ones((2, 2, 2)) * 10, np.ones((2, 2, 2), bool), init_scale=0.1, lr=5.0)
+
+
+def test_batch_descent_matches_single_problems():
+    problems = [mfbook.Completion.parse(s) for s in ("1 2; * 3", "1 2; 3 *", "0 1; 2 *")]
+    W, lossv, steps = gradient_descent_batch([q.values for q in problems], [q.mask for q in problems],
+                                             init_scale=1e-6, lr=0.1, tol=1e-12)
+    assert (lossv < 1e-12).all()
+    for k, q in enumerate(problems):  # each run is the single-problem descent from its own start
+        assert q.fits(W[k], 1e-5)
+    # finite init and step: near, not at, the small-init limits 1.5, 6 and 0 (0.03 off at 1e-6)
+    assert W[0, 1, 0] == pytest.approx(1.5, abs=1e-3)
+    assert W[1, 1, 1] == pytest.approx(6.0, abs=0.05)
+    assert abs(W[2, 1, 1]) < 0.1
