@@ -1,0 +1,61 @@
+"""Notebook hygiene: stored without outputs, listed in the table of contents, install cell first."""
+import json
+import pathlib
+
+import pytest
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
+INSTALL_MARK = "%pip install -q \"mfbook @ git+https://github.com/mfbook/implicit-regularization-book@v"
+
+
+def toc_files():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    stack = list(toc.get("chapters", [])) + [e for part in toc.get("parts", []) for e in part.get("chapters", [])]
+    while stack:
+        entry = stack.pop()
+        if "file" in entry:
+            files.append(entry["file"])
+        stack.extend(entry.get("sections", []))
+    return files
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS, "no notebooks found in chapters/"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stored_without_outputs(path):
+    nb = json.loads(path.read_text())
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            assert cell.get("outputs", []) == [], f"{path.name}: a code cell has stored outputs"
+            assert cell.get("execution_count") is None, f"{path.name}: a code cell has an execution count"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_listed_in_toc(path):
+    assert f"chapters/{path.stem}" in toc_files(), f"{path.name} is not listed in _toc.yml"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_first_code_cell_installs_mfbook_when_missing(path):
+    nb = json.loads(path.read_text())
+    first = next(c for c in nb["cells"] if c["cell_type"] == "code")
+    src = "".join(first["source"])
+    assert "import mfbook" in src and INSTALL_MARK in src, f"{path.name}: first code cell is not the install cell"
+
+
+def test_install_cell_pins_the_package_version():
+    import mfbook
+
+    for path in NOTEBOOKS:
+        src = "".join(next(c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code")["source"])
+        assert f"@v{mfbook.__version__}\"" in src, f"{path.name}: install cell does not pin v{mfbook.__version__}"
+
+
+def test_toc_entries_exist():
+    for entry in toc_files():
+        assert any((ROOT / f"{entry}{ext}").exists() for ext in (".md", ".ipynb")), f"_toc.yml lists missing {entry}"
