@@ -19,6 +19,7 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 book: $(STAMP)
+	./tools/fetch_assets.sh
 	MFBOOK_STATIC=1 $(BIN)/jupyter-book build -W -n --keep-going .
 	@echo "The book is in _build/html: open _build/html/index.html"
 
