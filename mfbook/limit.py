@@ -12,13 +12,19 @@ that limit path instead of a finite-:math:`\\alpha` run:
    is a minimum (by Theorem 1, a global one) and the path ends;
 2. project the carried initial direction :math:`\\delta` onto the top eigenspace of :math:`-H`
    (where that eigenspace is degenerate this projection is what makes the limit depend on the seed);
-3. leave along it: integrate the flow from :math:`\\theta_c + \\varepsilon v`, :math:`\\varepsilon = 10^{-9}`
-   (the path differs from the exact unstable manifold by :math:`O(\\varepsilon)`), together with the
-   variational equation :math:`\\dot\\delta = -H(\\theta(t))\\delta` that transports the part of the initial
-   direction in the next eigenspace (the one that grows fastest after the top one);
+3. leave along it: integrate the flow from a point of the unstable manifold expanded to second
+   order, :math:`\\theta_c + \\varepsilon v + \\varepsilon^2 u` with
+   :math:`(2\\lambda_1 I + H)u = -\\tfrac12 \\nabla^3 R_S[v, v]` and :math:`\\varepsilon = 10^{-5}` times the size of
+   a fit (the departure error is :math:`O(\\varepsilon^3)` instead of :math:`O(\\varepsilon^2)` for a first-order
+   start), together with the variational equation :math:`\\dot\\delta = -H(\\theta(t))\\delta` that transports
+   the rest of the initial direction (all but its top-eigenspace part); its fastest-growing part
+   leads the next escape, as at small :math:`\\alpha`;
 4. stop near the next critical point (the gradient has fallen below :math:`10^{-6}` of its scale, or
    it passed through a sharp minimum: a plateau that rounding errors already start to leave),
-   polish the critical point with Newton steps, and repeat.
+   polish the critical point with Newton steps, and repeat. Each run gets a ``status``:
+   ``"converged"`` (ended at a minimum), ``"unbounded"`` (the factors grow without bound while the
+   loss decreases: the flow has no finite limit) or ``"stalled"`` (no progress between two
+   plateaus, or ``max_saddles`` reached).
 
 The integrator is an adaptive Dormand-Prince 5(4) method written for a *batch* of problems of one
 shape: every run has its own step size, all advance together with stacked matrix products, and a
@@ -37,8 +43,9 @@ from .factorization import hessian, hessian_vector_product, init_factors
 
 __all__ = ["LimitResult", "Saddle", "small_init_limit", "small_init_limit_batch", "numerical_rank"]
 
-_EPS = 1e-9          # departure distance from a saddle
+_EPS = 1e-5          # departure distance from a saddle (relative to the size of a fit); O(eps^2) start
 _GTOL = 1e-6         # plateau detection, relative to the gradient scale (Newton polishes after)
+_BIG = 1e3           # |theta| beyond this many times the size of a fit: the factors grow without bound
 _EIG_GROUP = 1e-6    # eigenvalues closer than this (relative to lambda_1) form one eigenspace
 _MIN_RATE = 1e-9     # lambda_1 below this (relative) counts as a minimum
 
@@ -93,6 +100,12 @@ class LimitResult:
     phases : list of dict
         For each departure, the transit: ``t`` (time since leaving at distance
         :math:`\\varepsilon`), ``loss`` and ``W`` (only when ``record=True``).
+    status : str
+        ``"converged"``: the path ended at a minimum (the last saddle has :math:`\\lambda_1 \\le 0`).
+        ``"unbounded"``: the loss keeps decreasing while :math:`\\|A\\|, \\|B\\|` grow without bound
+        (the infimum of the loss is not attained); ``W`` is the last state, not a limit.
+        ``"stalled"``: a transit did not reach a plateau in the allotted time, or the path
+        visited ``max_saddles`` critical points without reaching a minimum.
     """
 
     problem: Completion
@@ -101,6 +114,7 @@ class LimitResult:
     B: np.ndarray
     saddles: list
     phases: list = field(default_factory=list)
+    status: str = "converged"
 
     @property
     def rank(self) -> int:
@@ -125,15 +139,6 @@ class LimitResult:
 # ---------------------------------------------------------------------------------------------
 # batched helpers
 
-def _grad(A, B, V, Mk, n):
-    E = (2.0 / n) * np.where(Mk, A @ B - V, 0.0)
-    return E @ np.swapaxes(B, -1, -2), np.swapaxes(A, -1, -2) @ E, E
-
-
-def _pack(A, B):
-    R = A.shape[0]
-    return np.concatenate([A.reshape(R, -1), B.reshape(R, -1)], axis=1)
-
 
 class _Batch:
     """Stacked problems and the packing of theta = (vec A, vec B)."""
@@ -146,8 +151,14 @@ class _Batch:
         self.pa = self.d1 * self.d
         self.p = self.pa + self.d * self.d2
         self.n = masks.sum(axis=(1, 2)).astype(float)[:, None, None]
+        # the residual gradient is E = Ms * W - Vs (Ms = 2/n on observed entries, 0 elsewhere)
+        self.Ms = np.where(masks, 2.0 / self.n, 0.0)
+        self.Vs = self.Ms * np.where(masks, values, 0.0)
         self.gscale = (2.0 / self.n[:, 0, 0]) * np.linalg.norm(np.where(masks, values, 0.0), axis=(1, 2))
         self.gscale = np.maximum(self.gscale, 1e-300)
+        # size of theta at a balanced fit of the data: |A|^2 + |B|^2 = 2 |W|_* <= 2 sqrt(d) |M|_F
+        self.tscale = np.sqrt(2.0 * np.sqrt(min(self.d1, self.d2))
+                              * np.maximum(np.linalg.norm(np.where(masks, values, 0.0), axis=(1, 2)), 1e-300))
 
     def unpack(self, y, idx):
         k = len(idx)
@@ -155,27 +166,57 @@ class _Batch:
 
     def grad(self, y, idx):
         A, B = self.unpack(y, idx)
-        gA, gB, E = _grad(A, B, self.V[idx], self.M[idx], self.n[idx])
-        return _pack(gA, gB), A, B
+        E = self.Ms[idx] * (A @ B) - self.Vs[idx]
+        g = np.empty((len(idx), self.p))
+        g[:, :self.pa] = (E @ B.transpose(0, 2, 1)).reshape(len(idx), -1)
+        g[:, self.pa:] = (A.transpose(0, 2, 1) @ E).reshape(len(idx), -1)
+        return g, A, B
 
     def loss(self, y, idx):
         A, B = self.unpack(y, idx)
         r = np.where(self.M[idx], A @ B - self.V[idx], 0.0)
         return np.sum(r * r, axis=(1, 2)) / self.n[idx, 0, 0]
 
-    def rhs(self, y, idx):
-        """d/dt of (theta, delta): (-grad R, -H delta)."""
-        g, A, B = self.grad(y[:, :self.p], idx)
-        k = len(idx)
-        dl = y[:, self.p:]
-        X = dl[:, :self.pa].reshape(k, self.d1, self.d)
-        Y = dl[:, self.pa:].reshape(k, self.d, self.d2)
-        HX, HY = hessian_vector_product(A, B, X, Y, self.V[idx], self.M[idx])
-        return np.concatenate([-g, -_pack(HX, HY)], axis=1)
+
+def _rhs(y, Ms, Vs, d1, d, d2, with_delta=True):
+    """d/dt of (theta, delta) = (-grad R, -H(theta) delta) for stacked runs (one fused pass)."""
+    k = y.shape[0]
+    pa, p = d1 * d, d1 * d + d * d2
+    A = y[:, :pa].reshape(k, d1, d)
+    B = y[:, pa:p].reshape(k, d, d2)
+    At = A.transpose(0, 2, 1)
+    Bt = B.transpose(0, 2, 1)
+    E = Ms * (A @ B) - Vs
+    out = np.empty_like(y)
+    out[:, :pa] = (E @ Bt).reshape(k, pa)
+    out[:, pa:p] = (At @ E).reshape(k, p - pa)
+    if with_delta:
+        X = y[:, p:p + pa].reshape(k, d1, d)
+        Y = y[:, p + pa:].reshape(k, d, d2)
+        dE = Ms * (X @ B + A @ Y)
+        out[:, p:p + pa] = (dE @ Bt + E @ Y.transpose(0, 2, 1)).reshape(k, pa)
+        out[:, p + pa:] = (X.transpose(0, 2, 1) @ E + At @ dE).reshape(k, p - pa)
+    np.negative(out, out=out)
+    return out
+
+
+def _second_order(batch, theta, v, idx, lam, w, Q):
+    """Quadratic term of the unstable manifold: theta_c + s v + s^2 u + O(s^3) with
+    (2 lambda I + H) u = -(1/2) D^3R[v, v] (the flow is s' = lambda s on it)."""
+    k = len(idx)
+    A, B = batch.unpack(theta, idx)
+    X, Y = batch.unpack(v, idx)
+    Ms, Vs = batch.Ms[idx], batch.Vs[idx]
+    E1 = Ms * (X @ B + A @ Y)
+    E2 = Ms * (X @ Y)
+    cA = E2 @ B.transpose(0, 2, 1) + E1 @ Y.transpose(0, 2, 1)
+    cB = A.transpose(0, 2, 1) @ E2 + X.transpose(0, 2, 1) @ E1
+    c = np.concatenate([cA.reshape(k, -1), cB.reshape(k, -1)], axis=1)
+    coeff = np.einsum("kpi,kp->ki", Q, -c) / (2.0 * lam[:, None] - w)
+    return np.einsum("kpi,ki->kp", Q, coeff)
 
 
 # Dormand-Prince 5(4) tableau
-_C = np.array([0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0])
 _A = [
     [],
     [1 / 5],
@@ -184,75 +225,100 @@ _A = [
     [19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729],
     [9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656],
 ]
+_A = [np.array(a) for a in _A]
 _B5 = np.array([35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84])
 _ERR = np.array([71 / 57600, 0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40])
 
+# transit outcomes
+_REACHED, _TIMEOUT, _UNBOUNDED = 0, 1, 2
 
-def _transit(batch, y, idx, rate, rtol, record):
+
+def _transit(batch, y, idx, rate, rtol, record, with_delta=True):
     """Integrate (theta, delta) for runs ``idx`` from just off a saddle to the next plateau.
 
-    Returns the end states and, if ``record``, per-run lists of (t, theta).
+    Returns the end states, an outcome code per run (reached a plateau / ran out of time /
+    the factors grow without bound) and, if ``record``, per-run lists of (t, theta).
     """
     k = len(idx)
     p = batch.p
+    d1, d, d2 = batch.d1, batch.d, batch.d2
+    if not with_delta:
+        y = y[:, :p].copy()
     t = np.zeros(k)
     h = 0.05 / np.maximum(rate, 1e-12)
     active = np.ones(k, bool)
     escaped = np.zeros(k, bool)
+    outcome = np.full(k, _REACHED)
     g0 = batch.gscale[idx]
+    big = (_BIG * batch.tscale[idx]) ** 2
     loss0 = batch.loss(y[:, :p], idx)
-    t_limit = 200.0 * np.log(1 / _EPS) / np.maximum(rate, 1e-12)
-    atol = 1e-6 * _EPS
-    f = batch.rhs(y, idx)
+    t_limit = 200.0 * np.log(1e9) / np.maximum(rate, 1e-12)
+    atol = 1e-6 * _EPS * batch.tscale[idx]
+    Ms_all, Vs_all = batch.Ms[idx], batch.Vs[idx]
+    f = _rhs(y, Ms_all, Vs_all, d1, d, d2, with_delta)
     gpeak = np.zeros(k)
     gbest = np.full(k, np.inf)
     ybest = y.copy()
     records = [[(0.0, y[i, :p].copy())] for i in range(k)] if record else None
-    while active.any():
-        a = np.flatnonzero(active)
-        ya, fa, ha = y[a], f[a], h[a][:, None]
-        ks = [fa]
+    a = np.arange(k)
+    Ms, Vs = Ms_all, Vs_all
+    K = np.empty((7,) + y.shape)
+    while True:
+        ya, ha = y[a], h[a][:, None]
+        Ka = K[:, :len(a)]
+        Ka[0] = f[a]
         for s in range(1, 6):
-            incr = sum(coef * kk for coef, kk in zip(_A[s], ks))
-            ks.append(batch.rhs(ya + ha * incr, idx[a]))
-        y_new = ya + ha * sum(b * kk for b, kk in zip(_B5, ks) if b != 0)
-        f_new = batch.rhs(y_new, idx[a])
-        ks.append(f_new)
-        err_vec = ha * sum(e * kk for e, kk in zip(_ERR, ks) if e != 0)
-        scale = atol + rtol * np.maximum(np.abs(ya[:, :p]), np.abs(y_new[:, :p]))
-        err = np.sqrt(np.mean((err_vec[:, :p] / scale) ** 2, axis=1))
+            Ka[s] = _rhs(ya + ha * np.tensordot(_A[s], Ka[:s], axes=1), Ms, Vs, d1, d, d2, with_delta)
+        y_new = ya + ha * np.tensordot(_B5, Ka[:6], axes=1)
+        Ka[6] = _rhs(y_new, Ms, Vs, d1, d, d2, with_delta)
+        err_vec = ha * np.tensordot(_ERR, Ka, axes=1)
+        scale = atol[a, None] + rtol * np.maximum(np.abs(ya[:, :p]), np.abs(y_new[:, :p]))
+        with np.errstate(over="ignore", invalid="ignore"):
+            err = np.sqrt(np.mean((err_vec[:, :p] / scale) ** 2, axis=1))
+        err[~np.isfinite(err)] = np.inf
         ok = err <= 1.0
         factor = np.clip(0.9 * np.maximum(err, 1e-10) ** -0.2, 0.2, 5.0)
         h[a] = h[a] * np.where(ok, factor, np.minimum(factor, 1.0))
         acc = a[ok]
-        if acc.size == 0:
-            continue
-        yn = y_new[ok]
-        # keep the carried direction at unit length (the variational equation is linear)
-        dn = np.linalg.norm(yn[:, p:], axis=1, keepdims=True)
-        yn[:, p:] /= np.maximum(dn, 1e-300)
-        y[acc] = yn
-        f[acc] = f_new[ok]
-        f[acc, p:] /= np.maximum(dn, 1e-300)
-        t[acc] += ha[ok, 0]
-        gn = np.linalg.norm(f[acc, :p], axis=1)
-        lo = batch.loss(yn[:, :p], idx[acc])
-        escaped[acc] |= lo < loss0[acc] * (1 - 1e-6) - 1e-15
-        esc = escaped[acc]
-        gpeak[acc] = np.where(esc, np.maximum(gpeak[acc], gn), 0.0)
-        improve = esc & (gn < gbest[acc])
-        gbest[acc[improve]] = gn[improve]
-        ybest[acc[improve]] = yn[improve]
-        # near a critical point, or passed through a plateau that rounding errors begin to leave
-        close = esc & (gn < _GTOL * g0[acc])
-        left = esc & (gbest[acc] < 1e-3 * gpeak[acc]) & (gn > 30 * gbest[acc])
-        stop = close | left | (t[acc] > t_limit[acc])
-        y[acc[left]] = ybest[acc[left]]
-        if record:
-            for j, i in enumerate(acc):
-                records[i].append((t[i], yn[j, :p].copy()))
-        active[acc[stop]] = False
-    return y, records
+        if acc.size:
+            yn = y_new[ok]
+            fn = Ka[6][ok]
+            if with_delta:
+                # keep the carried direction at unit length (the variational equation is linear)
+                dn = np.maximum(np.linalg.norm(yn[:, p:], axis=1, keepdims=True), 1e-300)
+                yn[:, p:] /= dn
+                fn[:, p:] /= dn
+            y[acc] = yn
+            f[acc] = fn
+            t[acc] += ha[ok, 0]
+            gn = np.linalg.norm(fn[:, :p], axis=1)
+            lo = batch.loss(yn[:, :p], idx[acc])
+            escaped[acc] |= lo < loss0[acc] * (1 - 1e-6) - 1e-15
+            esc = escaped[acc]
+            gpeak[acc] = np.where(esc, np.maximum(gpeak[acc], gn), 0.0)
+            improve = esc & (gn < gbest[acc])
+            gbest[acc[improve]] = gn[improve]
+            ybest[acc[improve]] = yn[improve]
+            # near a critical point, or passed through a plateau that rounding errors begin to leave
+            close = esc & (gn < _GTOL * g0[acc])
+            left = esc & (gbest[acc] < 1e-3 * gpeak[acc]) & (gn > 30 * gbest[acc])
+            # the loss keeps decreasing while the factors grow: an infimum that is not attained
+            unb = np.sum(yn[:, :p] ** 2, axis=1) > big[acc]
+            late = t[acc] > t_limit[acc]
+            outcome[acc[unb]] = _UNBOUNDED
+            outcome[acc[late & ~unb & ~close & ~left]] = _TIMEOUT
+            stop = close | left | unb | late
+            y[acc[left]] = ybest[acc[left]]
+            if record:
+                for j, i in enumerate(acc):
+                    records[i].append((t[i], yn[j, :p].copy()))
+            if stop.any():
+                active[acc[stop]] = False
+                a = np.flatnonzero(active)
+                if a.size == 0:
+                    break
+                Ms, Vs = Ms_all[a], Vs_all[a]
+    return y, outcome, records
 
 
 def _newton_polish(batch, theta, idx, iters=4):
@@ -320,6 +386,8 @@ def small_init_limit_batch(problems, seed=0, width: int | None = None, rtol: flo
     saddles = [[] for _ in range(R)]
     phases = [[] for _ in range(R)]
     active = np.ones(R, bool)
+    status = np.array(["converged"] * R, dtype=object)
+    last_norm = np.zeros(R)
     limit = (min(shape) + 2) if max_saddles is None else int(max_saddles)
     for _level in range(limit + 1):
         idx = np.flatnonzero(active)
@@ -338,7 +406,20 @@ def small_init_limit_batch(problems, seed=0, width: int | None = None, rtol: flo
         is_min = lam <= _MIN_RATE * batch.gscale[idx]
         for j, r in enumerate(idx):
             saddles[r].append(Saddle(W[j].copy(), float(losses[j]), int(ranks[j]), float(lam[j]), int(top[j].sum())))
+        tnorm = np.linalg.norm(theta[idx], axis=1)
+        if _level >= 2:
+            # no progress since the last plateau (same rank, loss not even halved): the path crawls
+            # (a degenerate or unattained infimum); the factors growing means an unattained one
+            prev = np.array([saddles[r][-2] for r in idx])
+            crawl = ~is_min & np.array([s.rank == q.rank and s.loss > 0.5 * q.loss
+                                        for s, q in zip((saddles[r][-1] for r in idx), prev)])
+            grew = tnorm > last_norm[idx] * (1 + 1e-6)
+            status[idx[crawl & grew]] = "unbounded"
+            status[idx[crawl & ~grew]] = "stalled"
+            is_min |= crawl
+        last_norm[idx] = tnorm
         if _level == limit:
+            status[idx[~is_min]] = "stalled"
             is_min[:] = True
         active[idx[is_min]] = False
         go = ~is_min
@@ -350,19 +431,22 @@ def small_init_limit_batch(problems, seed=0, width: int | None = None, rtol: flo
         if weak.any():  # the carried direction misses the escape space: use a fresh random one
             v[weak] = _project(fallback_rng.standard_normal((int(weak.sum()), p)), top[weak], Q[weak])
         v /= np.linalg.norm(v, axis=1, keepdims=True)
-        # next eigenspace: the largest eigenvalues below the top group
-        below = np.where(top, -np.inf, w)
-        nxt_val = below.max(axis=1)
-        nxt = (~top) & (w >= (nxt_val - _EIG_GROUP * np.maximum(np.abs(lam), batch.gscale[idx]))[:, None])
-        carried = _project(delta[idx], nxt, Q)
-        cn = np.linalg.norm(carried, axis=1)
-        thin = cn < 1e-6
-        carried[thin] = delta[idx][thin] - _project(delta[idx][thin], top[thin], Q[thin])
+        # carry the rest of the initial direction (all other eigenspaces): transported by the
+        # variational equation, its fastest-growing part leads the next escape
+        carried = delta[idx] - _project(delta[idx], top, Q)
         carried /= np.maximum(np.linalg.norm(carried, axis=1, keepdims=True), 1e-300)
-        y = np.concatenate([theta[idx] + _EPS * v, carried], axis=1)
-        y, recs = _transit(batch, y, idx, lam, rtol, record)
+        eps = _EPS * batch.tscale[idx, None]
+        u = _second_order(batch, theta[idx], v, idx, lam, w, Q)
+        y = np.concatenate([theta[idx] + eps * v + eps ** 2 * u, carried], axis=1)
+        with np.errstate(over="ignore", invalid="ignore"):  # rejected trial stages may overflow
+            y, outcome, recs = _transit(batch, y, idx, lam, rtol, record)
         theta[idx] = y[:, :p]
         delta[idx] = y[:, p:]
+        # factors growing without bound: the path stops here (there is no limit to polish);
+        # a transit that ran out of time goes on from where it is (status set by the end point)
+        unb = outcome == _UNBOUNDED
+        status[idx[unb]] = "unbounded"
+        active[idx[unb]] = False
         for j, r in enumerate(idx):
             if record:
                 ts = np.array([tt for tt, _ in recs[j]])
@@ -375,7 +459,7 @@ def small_init_limit_batch(problems, seed=0, width: int | None = None, rtol: flo
     results = []
     for r in range(R):
         A, B = batch.unpack(theta[r:r + 1], np.array([r]))
-        results.append(LimitResult(problems[r], (A @ B)[0], A[0], B[0], saddles[r], phases[r]))
+        results.append(LimitResult(problems[r], (A @ B)[0], A[0], B[0], saddles[r], phases[r], str(status[r])))
     return results
 
 

@@ -1,0 +1,80 @@
+"""Tests of the small-initialization limit solver (mfbook.limit)."""
+import numpy as np
+import pytest
+
+import mfbook
+from mfbook import Completion, small_init_limit, small_init_limit_batch
+
+FOUR = "4 0.6 1.8 0.8; 6 0.9 2.7 *; 8 2.2 2.6 1.6; 8 2.7 5.1 3.6"
+THREE = "1 * 3; * 5 *; 3 * 9"
+
+
+@pytest.mark.parametrize("text, where, value", [
+    ("0 1; 2 *", (1, 1), 0.0),
+    ("1 2; * 3", (1, 0), 1.5),
+    ("1 2; 3 *", (1, 1), 6.0),
+    ("1 2; 10 *", (1, 1), 20.0),
+    (FOUR, (1, 3), 1.2),
+])
+def test_seed_examples_reach_their_limits(text, where, value):
+    r = small_init_limit(text)
+    assert r.status == "converged"
+    assert abs(r.W[where] - value) < 1e-6
+    assert r.loss < 1e-20
+
+
+def test_four_by_four_learns_rank_by_rank():
+    r = small_init_limit(FOUR)
+    assert r.ranks == [0, 1, 2, 3]
+    for k, plateau in zip(range(1, 3), r.plateaus[1:3]):
+        assert plateau == pytest.approx(mfbook.best_rank_k(FOUR, k).loss, rel=1e-6)
+
+
+def test_three_by_three_depends_on_the_seed():
+    expected = {0: 0.7069, 1: -0.0127, 2: 0.8512}  # the values the paper's authors saw
+    for seed, w12 in expected.items():
+        r = small_init_limit(THREE, seed=seed)
+        assert r.rank == 2
+        assert np.linalg.svd(r.W, compute_uv=False).sum() == pytest.approx(15.0, abs=1e-6)
+        assert r.W[0, 1] == pytest.approx(w12, abs=1e-4)
+        assert r.W[1, 0] == pytest.approx(r.W[0, 1], abs=1e-8)
+
+
+def test_batch_equals_single_runs():
+    problems = ["1 2; 10 *", "0 1; 2 *", "1 2; * 3"]
+    batch = small_init_limit_batch(problems, seed=[0, 0, 0])
+    for q, r in zip(problems, batch):
+        assert np.allclose(r.W, small_init_limit(q).W, atol=1e-8)
+
+
+@pytest.mark.parametrize("text, seed", [("1 2; 3 *", 0), ("1 * 3; * 5 *; 3 * 9", 1),
+                                        ("3.5 * * *; * 0.27 * *; * * * -0.65; * * -0.51 *", 0)])
+def test_gradient_flow_approaches_the_limit(text, seed):
+    """Gradient flow from the same seed gets closer to the limit as the init scale decreases."""
+    limit = small_init_limit(text, seed=seed).W
+    errors = [np.abs(mfbook.gradient_flow(text, init_scale=a, seed=seed).W - limit).max()
+              for a in (1e-4, 1e-6, 1e-8)]
+    assert errors[-1] < 1e-3
+    assert errors[0] >= errors[1] * 0.9 and errors[1] >= errors[2] * 0.9
+
+
+def _random_problems(count, seed=0, d=4):
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(count):
+        k = rng.integers(1, 4)
+        M = rng.standard_normal((d, k)) @ rng.standard_normal((k, d))
+        mask = np.zeros(d * d, bool)
+        mask[rng.choice(d * d, rng.integers(4, 16), replace=False)] = True
+        out.append(Completion.from_arrays(M, mask.reshape(d, d)))
+    return out
+
+
+def test_random_batch_is_finite_with_a_status():
+    problems = _random_problems(30, seed=3)
+    results = small_init_limit_batch(problems)
+    for r in results:
+        assert r.status in {"converged", "unbounded", "stalled"}
+        assert np.all(np.isfinite(r.W))
+        if r.status == "converged":
+            assert r.loss < 1e-12
