@@ -229,11 +229,20 @@ _A = [np.array(a) for a in _A]
 _B5 = np.array([35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84])
 _ERR = np.array([71 / 57600, 0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40])
 
+from scipy.integrate._ivp import dop853_coefficients as _d853
+
+_TABLEAUS = {
+    "rk45": {"stages": 6, "A": np.array([np.r_[a, np.zeros(6 - len(a))] for a in _A]), "B": _B5,
+             "E": _ERR, "expo": 1 / 5},
+    "dop853": {"stages": _d853.N_STAGES, "A": _d853.A[:_d853.N_STAGES, :_d853.N_STAGES],
+               "B": _d853.B, "E3": _d853.E3, "E5": _d853.E5, "expo": 1 / 8},
+}
+
 # transit outcomes
 _REACHED, _TIMEOUT, _UNBOUNDED = 0, 1, 2
 
 
-def _transit(batch, y, idx, rate, rtol, record, with_delta=True):
+def _transit(batch, y, idx, rate, rtol, record, with_delta=True, method="dop853"):
     """Integrate (theta, delta) for runs ``idx`` from just off a saddle to the next plateau.
 
     Returns the end states, an outcome code per run (reached a plateau / ran out of time /
@@ -262,27 +271,38 @@ def _transit(batch, y, idx, rate, rtol, record, with_delta=True):
     records = [[(0.0, y[i, :p].copy())] for i in range(k)] if record else None
     a = np.arange(k)
     Ms, Vs = Ms_all, Vs_all
-    K = np.empty((7,) + y.shape)
+    tab = _TABLEAUS[method]
+    S, Atab, Bw, expo = tab["stages"], tab["A"], tab["B"], tab["expo"]
+    P2 = y.shape[1]
+    m = -1
     while True:
+        if len(a) != m:
+            m = len(a)
+            K = np.empty((S + 1, m, P2))
+            Kf = K.reshape(S + 1, m * P2)
         ya, ha = y[a], h[a][:, None]
-        Ka = K[:, :len(a)]
-        Ka[0] = f[a]
-        for s in range(1, 6):
-            Ka[s] = _rhs(ya + ha * np.tensordot(_A[s], Ka[:s], axes=1), Ms, Vs, d1, d, d2, with_delta)
-        y_new = ya + ha * np.tensordot(_B5, Ka[:6], axes=1)
-        Ka[6] = _rhs(y_new, Ms, Vs, d1, d, d2, with_delta)
-        err_vec = ha * np.tensordot(_ERR, Ka, axes=1)
+        K[0] = f[a]
+        for s in range(1, S):
+            K[s] = _rhs(ya + ha * (Atab[s, :s] @ Kf[:s]).reshape(m, P2), Ms, Vs, d1, d, d2, with_delta)
+        y_new = ya + ha * (Bw @ Kf[:S]).reshape(m, P2)
+        K[S] = _rhs(y_new, Ms, Vs, d1, d, d2, with_delta)
         scale = atol[a, None] + rtol * np.maximum(np.abs(ya[:, :p]), np.abs(y_new[:, :p]))
         with np.errstate(over="ignore", invalid="ignore"):
-            err = np.sqrt(np.mean((err_vec[:, :p] / scale) ** 2, axis=1))
+            if method == "dop853":
+                e5 = np.sum(((tab["E5"] @ Kf).reshape(m, P2)[:, :p] / scale) ** 2, axis=1)
+                e3 = np.sum(((tab["E3"] @ Kf).reshape(m, P2)[:, :p] / scale) ** 2, axis=1)
+                err = ha[:, 0] * e5 / np.sqrt(np.maximum(e5 + 0.01 * e3, 1e-300) * p)
+            else:
+                err_vec = ha * (tab["E"] @ Kf).reshape(m, P2)
+                err = np.sqrt(np.mean((err_vec[:, :p] / scale) ** 2, axis=1))
         err[~np.isfinite(err)] = np.inf
         ok = err <= 1.0
-        factor = np.clip(0.9 * np.maximum(err, 1e-10) ** -0.2, 0.2, 5.0)
+        factor = np.clip(0.9 * np.maximum(err, 1e-10) ** -expo, 0.2, 5.0)
         h[a] = h[a] * np.where(ok, factor, np.minimum(factor, 1.0))
         acc = a[ok]
         if acc.size:
             yn = y_new[ok]
-            fn = Ka[6][ok]
+            fn = K[S][ok]
             if with_delta:
                 # keep the carried direction at unit length (the variational equation is linear)
                 dn = np.maximum(np.linalg.norm(yn[:, p:], axis=1, keepdims=True), 1e-300)
