@@ -1,0 +1,82 @@
+"""small_init_limit vs the authors' training recipe on the six seed examples, side by side.
+
+Run:  .venv/bin/python benchmarks/limit.py   (OPENBLAS_NUM_THREADS=1 is set below unless given:
+      on the 2-core machine threaded LAPACK on 32 x 32 matrices is slower, not faster)
+
+For each example it prints the time of mfbook.small_init_limit (best of 3 after a warm-up) and of
+the recipe (benchmarks/recipe.py: full-batch GD, lr 0.1, init N(0, 1e-7), <= 1e5 steps, stop at
+loss < 1e-8), their ratio, and each side's error to the alpha -> 0 limit. The limits are exact
+numbers (0, 1.5, 6, 20, 1.2) except for the 3x3 example, whose limit depends on the initial
+direction: there the error is that of the nuclear norm (15) and of W[0,1] against the limit
+computed at a tighter tolerance (rtol 1e-12) from the same seed (the recipe's seed-0 draw is the
+same N(0,1) direction as mfbook's seed 0).
+
+A second table asks what plain gradient descent needs to reach the limit solver's accuracy (1e-6):
+smaller init and smaller lr, with the step budget of the recipe (1e5) and 10x that.
+"""
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mfbook  # noqa: E402
+from recipe import recipe  # noqa: E402
+
+FOUR = "4 0.6 1.8 0.8; 6 0.9 2.7 *; 8 2.2 2.6 1.6; 8 2.7 5.1 3.6"
+THREE = "1 * 3; * 5 *; 3 * 9"
+EXAMPLES = [("0 1; 2 *", (1, 1), 0.0), ("1 2; * 3", (1, 0), 1.5), ("1 2; 3 *", (1, 1), 6.0),
+            ("1 2; 10 *", (1, 1), 20.0), (FOUR, (1, 3), 1.2), (THREE, None, None)]
+
+
+def error(W, where, value, ref3):
+    if where is not None:
+        return abs(W[where] - value)
+    return max(abs(np.linalg.svd(W, compute_uv=False).sum() - 15.0), abs(W[0, 1] - ref3[0, 1]))
+
+
+def best_of(fn, repeats=3):
+    best = np.inf
+    for _ in range(repeats):
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def main():
+    ref3 = mfbook.small_init_limit(THREE, seed=0, rtol=1e-12).W
+    mfbook.small_init_limit("1 2; 3 *")  # warm-up (imports, first LAPACK calls)
+    print(f"{'example':<28} {'limit ms':>9} {'recipe ms':>10} {'ratio':>7} {'limit err':>10} {'recipe err':>11} {'steps':>7}")
+    tl_sum = tr_sum = 0.0
+    for text, where, value in EXAMPLES:
+        p = mfbook.Completion.parse(text)
+        tl, res = best_of(lambda: mfbook.small_init_limit(p))
+        t = time.perf_counter()
+        Wr, steps = recipe(p.values, p.mask)
+        tr = time.perf_counter() - t
+        tl_sum += tl
+        tr_sum += tr
+        el, er = error(res.W, where, value, ref3), error(Wr, where, value, ref3)
+        print(f"{text[:28]:<28} {tl * 1e3:9.1f} {tr * 1e3:10.1f} {tr / tl:7.1f} {el:10.1e} {er:11.1e} {steps:7d}")
+    print(f"{'all six':<28} {tl_sum * 1e3:9.1f} {tr_sum * 1e3:10.1f} {tr_sum / tl_sum:7.1f}")
+
+    print("\nPlain GD toward 1e-6 (error to the limit; '-' = not below the stop loss within the budget)")
+    print(f"{'example':<12} {'init std':>9} {'lr':>6} {'max steps':>10} {'steps':>8} {'time s':>7} {'error':>9}")
+    for text, where, value in EXAMPLES[2:4]:
+        p = mfbook.Completion.parse(text)
+        for std, lr, budget, stop in [(1e-7, 0.1, 100_000, 1e-8), (1e-7, 0.1, 100_000, 1e-16),
+                                      (1e-12, 0.1, 100_000, 1e-16), (1e-12, 0.02, 1_000_000, 1e-16)]:
+            t = time.perf_counter()
+            W, steps = recipe(p.values, p.mask, lr=lr, std=std, max_steps=budget, stop=stop)
+            dt = time.perf_counter() - t
+            print(f"{text:<12} {std:9.0e} {lr:6.2f} {budget:10d} {steps:8d} {dt:7.2f} {abs(W[where] - value):9.1e}"
+                  f"  (stop loss {stop:.0e})")
+
+
+if __name__ == "__main__":
+    main()
