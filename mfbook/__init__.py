@@ -16,3 +16,4 @@ from .plotting import set_style
 __version__ = "0.1.0"
 
 set_style()
+from . import sweep

@@ -1,0 +1,741 @@
+"""The phase-transition sweep of Bai, Zhao & Zhang (2024, Fig. 1), batched.
+
+For each ground-truth rank :math:`r` and sample size :math:`n` we draw ``repeats`` random problems:
+a ground truth :math:`M^\\star = U V^\\top` with :math:`U, V \\in \\mathbb R^{d \\times r}` standard
+Gaussian, and :math:`n` observed positions drawn uniformly without replacement. For every run we
+record
+
+* the connectivity class of the observed pattern (Definitions 1-3: connected, disconnected with
+  complete bipartite components, other disconnected);
+* the matrix :math:`\\widehat W` learned from small initialization, its numerical rank and its
+  nuclear norm :math:`\\|\\widehat W\\|_*`;
+* two references: the minimum rank of an exact completion and the minimum nuclear norm
+  :math:`\\min \\|W\\|_*` subject to :math:`W_{ij} = M_{ij}` on :math:`S_x`.
+
+Everything that is repeated over runs is batched: the trainers advance all runs together with
+stacked :math:`d\\times d` products, and the minimum-rank search runs alternating least squares for
+all runs and all restarts at once. Only the nuclear-norm program is solved one problem at a time
+(cvxpy, about 5 ms each).
+
+The trainer is a parameter, so the same sweep can be read at a finite initialization
+(``trainer="gd"``, plain gradient descent with the authors' recipe: mean squared loss, lr 0.1,
+stop at loss :math:`< 10^{-10}`) or in the :math:`\\alpha \\to 0` limit (``trainer="limit"``,
+:func:`mfbook.small_init_limit_batch`).
+
+Size: :func:`default_repeats` is 10 (the paper's value) when the environment variable
+``MFBOOK_FULL=1`` or ``MFBOOK_STATIC=1`` (the book build) is set, and 3 otherwise (tests, nbval).
+
+Explained in: chapter 2 (Connectivity, the phase transition).
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .completion import Completion
+from .connectivity import COMPLETE_BIPARTITE, CONNECTED, DISCONNECTED, connectivity
+
+__all__ = ["Sweep", "default_repeats", "sample_problems", "classify_batch", "train_batch",
+           "gradient_descent_compact", "rank_k_fit_batch", "min_rank_batch", "min_nuclear_norm_batch",
+           "phase_transition", "plot_phase_transition", "plot_fraction", "first_residual_gap", "theorem3_check", "plot_observed", "plot_observation_graph", "KINDS"]
+
+KINDS = (CONNECTED, COMPLETE_BIPARTITE, DISCONNECTED)
+
+
+def default_repeats() -> int:
+    """Repeats per (rank, sample size): 10 when ``MFBOOK_FULL=1`` or ``MFBOOK_STATIC=1``, else 3.
+
+    Explained in: chapter 2 (Connectivity, the phase transition).
+    """
+    full = os.environ.get("MFBOOK_FULL", "") == "1" or os.environ.get("MFBOOK_STATIC", "") == "1"
+    return 10 if full else 3
+
+
+def _rng(seed):
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def sample_problems(ranks=(1, 2, 3), sizes=range(1, 17), repeats: int | None = None, d: int = 4, seed=0):
+    """Random ground truths and random observed positions, one per run.
+
+    Run order: rank (outer), sample size, repeat (inner).
+
+    Parameters
+    ----------
+    ranks : sequence of int
+        Ground-truth ranks :math:`r \\le d`.
+    sizes : sequence of int
+        Sample sizes :math:`1 \\le n \\le d^2`.
+    repeats : int, optional
+        Runs per (rank, size); default :func:`default_repeats`.
+    d : int
+        Matrix size (:math:`d \\times d`).
+    seed : int or numpy.random.Generator
+
+    Returns
+    -------
+    rank, n : ndarray of int, shape (R,)
+    truth : ndarray, shape (R, d, d)
+        :math:`M^\\star = UV^\\top`, :math:`U, V` standard Gaussian :math:`d \\times r`.
+    mask : ndarray of bool, shape (R, d, d)
+        Exactly :math:`n` observed positions per run, uniform without replacement.
+
+    Explained in: chapter 2 (Connectivity, the phase transition).
+    """
+    repeats = default_repeats() if repeats is None else int(repeats)
+    ranks, sizes = [int(r) for r in ranks], [int(s) for s in sizes]
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
+    if any(not 1 <= r <= d for r in ranks):
+        raise ValueError(f"ranks must lie in 1..{d}, got {ranks}")
+    if any(not 1 <= s <= d * d for s in sizes):
+        raise ValueError(f"sample sizes must lie in 1..{d * d}, got {sizes}")
+    rng = _rng(seed)
+    rank = np.repeat(ranks, len(sizes) * repeats)
+    n = np.tile(np.repeat(sizes, repeats), len(ranks))
+    R = rank.size
+    truth = np.empty((R, d, d))
+    for r in set(ranks):
+        idx = np.flatnonzero(rank == r)
+        U = rng.standard_normal((idx.size, d, r))
+        V = rng.standard_normal((idx.size, d, r))
+        truth[idx] = U @ np.swapaxes(V, 1, 2)
+    # n positions without replacement: the n smallest of d*d uniform keys
+    keys = rng.random((R, d * d))
+    order = np.argsort(keys, axis=1)
+    mask = (np.argsort(order, axis=1) < n[:, None]).reshape(R, d, d)
+    return rank, n, truth, mask
+
+
+def classify_batch(values, masks) -> np.ndarray:
+    """Connectivity class of each run (:func:`mfbook.connectivity`), as an array of strings.
+
+    Explained in: chapter 2 (Connectivity).
+    """
+    values, masks = np.asarray(values, float), np.asarray(masks, bool)
+    return np.array([connectivity(Completion.from_arrays(v, m)).kind for v, m in zip(values, masks)], dtype=object)
+
+
+def gradient_descent_compact(values, masks, init_scale: float = 1e-8, lr: float = 0.1, max_steps: int = 100_000,
+                             tol: float = 1e-10, seed=0, check_every: int = 10):
+    """Plain gradient descent on :math:`W = AB` for many problems at once, dropping finished runs.
+
+    The loss is the mean squared error over the observed entries,
+    :math:`R_S = \\frac1n \\sum_{S_x} ((AB)_{ij} - M_{ij})^2`, the factors are full width
+    (:math:`A \\in \\mathbb R^{d_1\\times d}, B \\in \\mathbb R^{d\\times d_2}`, :math:`d = \\max(d_1, d_2)`) and start at
+    ``init_scale`` times a standard Gaussian. Same iteration as :func:`mfbook.gradient_descent_batch`;
+    the difference is speed: a run leaves the batch once its loss is below ``tol`` (checked every
+    ``check_every`` steps), so late steps only touch the slow runs. ``tol`` is relative: a run stops
+    when :math:`R_S < \\text{tol} \\cdot \\frac1n\\sum_{S_x} M_{ij}^2`.
+
+    Returns
+    -------
+    W : ndarray, shape (R, d1, d2)
+    loss : ndarray, shape (R,)
+    steps : ndarray of int, shape (R,)
+        Steps taken (``max_steps`` when ``tol`` was never reached).
+
+    Raises
+    ------
+    mfbook.DivergenceError
+        If a run's loss becomes non-finite or exceeds 1e8 (lower ``lr``).
+
+    Explained in: chapter 2 (Connectivity, the phase-transition sweep).
+    """
+    from .training import DivergenceError
+
+    values = np.asarray(values, float)
+    masks = np.asarray(masks, bool)
+    if values.ndim != 3 or values.shape != masks.shape:
+        raise ValueError(f"values and masks must be stacks of equal shape (R, d1, d2); got {values.shape}, {masks.shape}")
+    if not masks.any(axis=(1, 2)).all():
+        raise ValueError("every problem in the batch needs at least one observed entry")
+    if lr <= 0 or init_scale <= 0:
+        raise ValueError(f"lr and init_scale must be positive, got lr={lr}, init_scale={init_scale}")
+    R, d1, d2 = values.shape
+    d = max(d1, d2)
+    rng = _rng(seed)
+    A = init_scale * rng.standard_normal((R, d1, d))
+    B = init_scale * rng.standard_normal((R, d, d2))
+    V = np.where(masks, values, 0.0)
+    Pm = masks.astype(float)
+    n = Pm.sum(axis=(1, 2))
+    target = tol * (np.sum(V * V, axis=(1, 2)) / n)   # stop when the loss is below tol * mean M_ij^2
+    scale = (2.0 / n)[:, None, None] * Pm       # dR/dW = (2/n) P o (W - M)
+    steps = np.full(R, int(max_steps))
+    lossv = np.full(R, np.inf)
+    act = np.arange(R)
+    a, b, v, s = A, B, V, scale
+    step = 0
+    while act.size and step < max_steps:
+        k = min(check_every, max_steps - step)
+        with np.errstate(over="ignore", invalid="ignore"):   # a diverging run is caught just below
+            for _ in range(k):
+                E = s * (a @ b - v)
+                a, b = a - lr * (E @ np.swapaxes(b, 1, 2)), b - lr * (np.swapaxes(a, 1, 2) @ E)
+            D = np.where(masks[act], a @ b - v, 0.0)
+            cur = np.sum(D * D, axis=(1, 2)) / n[act]
+        step += k
+        if not np.all(np.isfinite(cur)) or np.any(cur > 1e8):
+            raise DivergenceError(f"gradient descent diverged near step {step}: lr={lr} is too large; "
+                                  f"try lr={lr / 10:g}")
+        lossv[act] = cur
+        A[act], B[act] = a, b
+        done = cur < target[act]
+        if done.any():
+            steps[act[done]] = step
+            keep = ~done
+            act, a, b, v, s = act[keep], a[keep], b[keep], v[keep], s[keep]
+    return A @ B, lossv, steps
+
+
+def train_batch(values, masks, trainer: str = "gd", init_scale: float = 1e-8, lr: float = 0.1,
+                max_steps: int = 100_000, tol: float = 1e-10, seed=0):
+    """Small-initialization training of many problems of one shape; the trainer is a parameter.
+
+    Parameters
+    ----------
+    values, masks : array_like, shape (R, d1, d2)
+    trainer : {"gd", "gd-reference", "limit"}
+        ``"gd"``: :func:`gradient_descent_compact` at ``init_scale`` (finite initialization);
+        ``"gd-reference"``: the same iteration through :func:`mfbook.gradient_descent_batch`;
+        ``"limit"``: the :math:`\\alpha \\to 0` limit, :func:`mfbook.small_init_limit_batch`
+        (``init_scale``, ``lr``, ``max_steps``, ``tol`` are then unused; run ``r`` uses seed ``seed + r``).
+    init_scale, lr, max_steps, tol, seed
+        As in :func:`gradient_descent_compact`.
+
+    Returns
+    -------
+    W : ndarray, shape (R, d1, d2)
+        Learned matrices.
+    loss : ndarray, shape (R,)
+        Final training loss.
+
+    Explained in: chapter 2 (Connectivity, the phase-transition sweep).
+    """
+    values, masks = np.asarray(values, float), np.asarray(masks, bool)
+    if trainer == "gd":
+        W, loss, _ = gradient_descent_compact(values, masks, init_scale, lr, max_steps, tol, seed)
+    elif trainer == "gd-reference":
+        from .training import gradient_descent_batch
+
+        W, loss, _ = gradient_descent_batch(values, masks, init_scale, lr, max_steps, tol, seed)
+    elif trainer == "limit":
+        from .limit import small_init_limit_batch
+
+        res = small_init_limit_batch([Completion.from_arrays(v, m) for v, m in zip(values, masks)], seed=seed)
+        W = np.stack([r.W for r in res])
+        loss = np.array([r.loss for r in res])
+    else:
+        raise ValueError(f"unknown trainer {trainer!r}: use 'gd', 'gd-reference' or 'limit'")
+    return W, loss
+
+
+def rank_k_fit_batch(values, masks, k: int, restarts: int = 8, iters: int = 400, seed=0) -> np.ndarray:
+    """Best rank-``k`` misfit of every run, by alternating least squares over all runs and restarts.
+
+    .. math:: \\min_{U \\in \\mathbb R^{d_1\\times k}, V \\in \\mathbb R^{d_2\\times k}}
+              \\frac1n \\sum_{(i,j)\\in S_x} \\big((UV^\\top)_{ij} - M_{ij}\\big)^2
+
+    Every half-sweep solves one :math:`k\\times k` ridge-regularized (:math:`10^{-12}(1 + \\operatorname{tr} G)`) normal equation per
+    row (then per column) for all runs and restarts in one batched ``numpy.linalg.solve``.
+
+    Returns
+    -------
+    ndarray, shape (R,)
+        The smallest misfit over the restarts (an upper bound on the true minimum; zero
+        certifies that a rank-``k`` completion exists).
+
+    Explained in: chapter 2 (Connectivity, the minimum-rank reference of the sweep).
+    """
+    values, masks = np.asarray(values, float), np.asarray(masks, bool)
+    R, d1, d2 = values.shape
+    P = np.broadcast_to(masks[:, None].astype(float), (R, restarts, d1, d2))
+    M = np.broadcast_to(np.where(masks, values, 0.0)[:, None], (R, restarts, d1, d2))
+    n = masks.sum(axis=(1, 2)).astype(float)
+    if k == 0:
+        return np.sum(M[:, 0] ** 2, axis=(1, 2)) / n
+    rng = _rng(seed)
+    level = np.sqrt(np.abs(values * masks).sum(axis=(1, 2)) / n + 1e-12)[:, None, None, None]
+    U = level * rng.standard_normal((R, restarts, d1, k))
+    V = level * rng.standard_normal((R, restarts, d2, k))
+    ridge = 1e-12 * np.eye(k)
+    PM = P * M
+    PT, PMT = np.swapaxes(P, 2, 3), np.swapaxes(PM, 2, 3)
+
+    def solve(P_, PM_, other):
+        G = np.einsum("xsij,xsja,xsjb->xsiab", P_, other, other)
+        G = G + ridge * (1.0 + np.trace(G, axis1=-2, axis2=-1))[..., None, None]
+        rhs = np.einsum("xsij,xsja->xsia", PM_, other)
+        return np.linalg.solve(G, rhs[..., None])[..., 0]
+
+    def misfit(U, V):
+        D = P * (U @ np.swapaxes(V, 2, 3) - M)
+        return np.sum(D * D, axis=(2, 3)) / n[:, None]
+
+    prev = misfit(U, V)
+    for _ in range(iters):
+        U = solve(P, PM, V)
+        V = solve(PT, PMT, U)
+        cur = misfit(U, V)
+        if np.all(prev - cur <= 1e-14 * (1 + prev)):
+            prev = cur
+            break
+        prev = cur
+    return np.where(np.isfinite(prev), prev, np.inf).min(axis=1)
+
+
+def min_rank_batch(values, masks, upper=None, tol: float = 1e-10, restarts: int = 8, iters: int = 400, seed=0):
+    """Minimum rank of an exact completion for every run (batched).
+
+    Tries :math:`k = 0, 1, \\dots` and stops at the first :math:`k` whose best rank-:math:`k` misfit
+    (:func:`rank_k_fit_batch`) is below ``tol`` times the mean squared observation. ``upper`` (for example
+    the ground-truth rank, or the rank of an exact completion found by training) is a certified
+    upper bound: ranks at or above it are not searched.
+
+    A false "infeasible" needs every restart of alternating least squares to miss an exact fit;
+    :func:`mfbook.min_rank` (24 restarts, 3000 sweeps) cross-checks this in the tests.
+
+    Returns
+    -------
+    ndarray of int, shape (R,)
+
+    Explained in: chapter 2 (Connectivity, the minimum-rank reference of the sweep).
+    """
+    values, masks = np.asarray(values, float), np.asarray(masks, bool)
+    R, d1, d2 = values.shape
+    top = min(d1, d2)
+    upper = np.full(R, top) if upper is None else np.minimum(np.asarray(upper, int), top)
+    level = np.sum(np.where(masks, values, 0.0) ** 2, axis=(1, 2)) / masks.sum(axis=(1, 2)) + 1e-300
+    result = upper.copy()
+    undecided = np.ones(R, bool)
+    rng = _rng(seed)
+    for k in range(top):
+        idx = np.flatnonzero(undecided & (upper > k))
+        if idx.size == 0:
+            break
+        fit = rank_k_fit_batch(values[idx], masks[idx], k, restarts, iters, rng)
+        ok = fit <= tol * level[idx]
+        result[idx[ok]] = k
+        undecided[idx[ok]] = False
+    return result
+
+
+def min_nuclear_norm_batch(values, masks) -> np.ndarray:
+    """:math:`\\min \\|W\\|_*` subject to the observations, for every run (cvxpy, one problem at a time).
+
+    Returns
+    -------
+    ndarray, shape (R,)
+        The optimal values (accurate to about 1e-8).
+
+    Explained in: chapter 2 (Connectivity, the minimum-nuclear-norm reference of the sweep).
+    """
+    from .references import min_nuclear_norm, nuclear_norm
+
+    values, masks = np.asarray(values, float), np.asarray(masks, bool)
+    return np.array([nuclear_norm(min_nuclear_norm(Completion.from_arrays(v, m))) for v, m in zip(values, masks)])
+
+
+@dataclass
+class Sweep:
+    """Result of :func:`phase_transition`: one entry per run (arrays of length R).
+
+    Attributes
+    ----------
+    rank, n : ndarray of int
+        Ground-truth rank and sample size.
+    truth, mask : ndarray, shape (R, d, d)
+    kind : ndarray of str
+        Connectivity class (``"connected"``, ``"disconnected-complete-bipartite"``, ``"disconnected"``).
+    W : ndarray, shape (R, d, d)
+        Learned matrices.
+    loss : ndarray
+        Final training loss.
+    learned_rank : ndarray of int
+        Numerical rank of ``W`` (singular values above ``1e-6`` times the largest).
+    learned_nuclear : ndarray
+        :math:`\\|W\\|_*`.
+    min_rank, min_nuclear : ndarray
+        The references.
+    info : dict
+        Trainer, its settings, and timings in seconds.
+    """
+
+    rank: np.ndarray
+    n: np.ndarray
+    truth: np.ndarray
+    mask: np.ndarray
+    kind: np.ndarray
+    W: np.ndarray
+    loss: np.ndarray
+    learned_rank: np.ndarray
+    learned_nuclear: np.ndarray
+    min_rank: np.ndarray
+    min_nuclear: np.ndarray
+    info: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.rank.size)
+
+    @property
+    def fits(self) -> np.ndarray:
+        """Runs whose learned matrix fits the data (loss below 1e-8 times the mean squared observation)."""
+        level = np.sum(np.where(self.mask, self.truth, 0.0) ** 2, axis=(1, 2)) / self.mask.sum(axis=(1, 2))
+        return self.loss <= 1e-8 * level
+
+    @property
+    def reaches_min_rank(self) -> np.ndarray:
+        """Runs that fit the data with the minimum rank."""
+        return self.fits & (self.learned_rank == self.min_rank)
+
+    def reaches_min_nuclear(self, rtol: float = 1e-4) -> np.ndarray:
+        """Runs that fit the data with the minimum nuclear norm, to relative tolerance ``rtol``."""
+        return self.fits & (np.abs(self.learned_nuclear - self.min_nuclear) <= rtol * np.maximum(self.min_nuclear, 1e-12))
+
+    def select(self, **where) -> np.ndarray:
+        """Boolean mask of the runs matching ``attribute=value`` conditions, e.g. ``select(rank=2, kind="connected")``."""
+        keep = np.ones(len(self), bool)
+        for name, value in where.items():
+            keep &= getattr(self, name) == value
+        return keep
+
+    def fraction(self, hits: np.ndarray, by: str = "n", **where) -> dict:
+        """Fraction of ``hits`` among the selected runs, grouped by attribute ``by``: ``{value: (fraction, count)}``."""
+        keep = self.select(**where)
+        out = {}
+        for value in np.unique(getattr(self, by)[keep]):
+            grp = keep & (getattr(self, by) == value)
+            out[value.item() if hasattr(value, "item") else value] = (float(hits[grp].mean()), int(grp.sum()))
+        return out
+
+
+def phase_transition(ranks=(1, 2, 3), sizes=range(1, 17), repeats: int | None = None, d: int = 4, seed=0,
+                     trainer: str = "gd", init_scale: float = 1e-8, lr: float = 0.1, max_steps: int = 100_000,
+                     tol: float = 1e-10, references: bool = True, problems=None) -> Sweep:
+    """Run the phase-transition sweep (Bai, Zhao & Zhang 2024, Fig. 1), all runs batched.
+
+    Parameters
+    ----------
+    ranks, sizes, repeats, d, seed
+        As in :func:`sample_problems` (``seed`` fixes ground truths, positions and initializations).
+    trainer, init_scale, lr, max_steps, tol
+        As in :func:`train_batch`.
+    references : bool or Sweep
+        Compute the minimum-rank and minimum-nuclear-norm references (True), skip them (False), or
+        copy them from an earlier sweep of the same problems.
+    problems : tuple (rank, n, truth, mask), optional
+        Reuse the problems of an earlier sweep (e.g. to compare trainers on the same runs).
+
+    Returns
+    -------
+    Sweep
+
+    Explained in: chapter 2 (Connectivity, the phase transition).
+    """
+    from .limit import numerical_rank
+    from .references import nuclear_norm
+
+    rng = _rng(seed)
+    if problems is None:
+        problems = sample_problems(ranks, sizes, repeats, d, rng)
+    rank, n, truth, mask = problems
+    info = {"trainer": trainer, "init_scale": init_scale, "lr": lr, "max_steps": max_steps, "tol": tol,
+            "runs": int(rank.size)}
+    t0 = time.perf_counter()
+    kind = classify_batch(truth, mask)
+    t1 = time.perf_counter()
+    W, loss = train_batch(truth, mask, trainer, init_scale, lr, max_steps, tol, seed=int(rng.integers(2**31)))
+    t2 = time.perf_counter()
+    bad = ~np.all(np.isfinite(W), axis=(1, 2))
+    W[bad], loss[bad] = np.nan, np.inf          # a trainer that blew up: counted as not fitting
+    learned_rank = np.full(rank.size, -1)
+    learned_nuclear = np.full(rank.size, np.inf)
+    learned_rank[~bad] = numerical_rank(W[~bad])
+    learned_nuclear[~bad] = nuclear_norm(W[~bad])
+    if isinstance(references, Sweep):
+        if references.rank.shape != rank.shape or not np.array_equal(references.mask, mask):
+            raise ValueError("the sweep passed as references was run on other problems")
+        mr, mn = references.min_rank, references.min_nuclear
+        t3 = t4 = t2
+    elif references:
+        level = np.sum(np.where(mask, truth, 0.0) ** 2, axis=(1, 2)) / mask.sum(axis=(1, 2))
+        upper = np.where(loss <= 1e-8 * level, np.minimum(learned_rank, rank), rank)
+        mr = min_rank_batch(truth, mask, upper=upper, seed=rng)
+        t3 = time.perf_counter()
+        mn = min_nuclear_norm_batch(truth, mask)
+        t4 = time.perf_counter()
+    else:
+        mr = np.full(rank.size, -1)
+        mn = np.full(rank.size, np.nan)
+        t3 = t4 = t2
+    info.update(seconds_classify=t1 - t0, seconds_train=t2 - t1, seconds_min_rank=t3 - t2,
+                seconds_min_nuclear=t4 - t3)
+    return Sweep(rank, n, truth, mask, kind, W, loss, learned_rank, learned_nuclear, mr, mn, info)
+
+
+_KIND_LABELS = {CONNECTED: "connected", COMPLETE_BIPARTITE: "disconnected, complete bipartite components",
+                DISCONNECTED: "other disconnected"}
+
+
+def _shade(kind_color, n, n_max):
+    """``kind_color`` darkened with the sample size: light for few samples, dark for many."""
+    import matplotlib.colors as mcolors
+
+    base = np.array(mcolors.to_rgb(kind_color))
+    t = 0.25 + 0.75 * (np.asarray(n, float) / n_max)          # 0.25 .. 1
+    light = 1 - t[:, None] * (1 - base)                         # blend with white
+    return np.clip(light * (1.15 - 0.3 * t[:, None]), 0, 1)     # and darken the largest n a little
+
+
+def plot_phase_transition(sweep: Sweep, axes=None, highlight=None):
+    """The paper's Fig. 1 view of a sweep: learned vs reference, one point per run.
+
+    Left: nuclear norm of the learned matrix against the minimum nuclear norm. Right: learned rank
+    against the minimum rank (jittered). Colour = connectivity class, darker = more samples;
+    ``highlight`` (boolean mask) draws those runs large with a black edge and fades the others.
+
+    Explained in: chapter 2 (Connectivity, the phase transition).
+    """
+    import matplotlib.pyplot as plt
+
+    from .plotting import KIND_COLORS
+
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(9, 3.8))
+    n_max = max(int(sweep.n.max()), 1)
+    jitter = np.random.default_rng(0).uniform(-0.18, 0.18, (2, len(sweep)))
+    fade = np.zeros(len(sweep), bool) if highlight is None else ~np.asarray(highlight, bool)
+    for kind in KINDS:
+        for faded in (True, False):
+            sel = (sweep.kind == kind) & (fade == faded)
+            if not sel.any():
+                continue
+            c = _shade(KIND_COLORS[kind], sweep.n[sel], n_max)
+            style = dict(s=14, alpha=0.25) if faded else dict(s=40 if highlight is not None else 18,
+                                                              edgecolors="k" if highlight is not None else "none",
+                                                              linewidths=0.6, alpha=0.9)
+            label = None if faded else _KIND_LABELS[kind]
+            axes[0].scatter(sweep.min_nuclear[sel], sweep.learned_nuclear[sel], c=c, label=label, **style)
+            axes[1].scatter(sweep.min_rank[sel] + jitter[0, sel], sweep.learned_rank[sel] + jitter[1, sel], c=c,
+                            **style)
+    finite = np.isfinite(sweep.learned_nuclear)
+    top = max(float(np.max(sweep.learned_nuclear[finite], initial=1)), float(np.nanmax(sweep.min_nuclear)))
+    axes[0].plot([0, top], [0, top], color="0.5", lw=1, zorder=0)
+    axes[0].set_xlabel("minimum nuclear norm")
+    axes[0].set_ylabel("nuclear norm of learned $W$")
+    d = sweep.truth.shape[1]
+    axes[1].plot([-0.3, d + 0.3], [-0.3, d + 0.3], color="0.5", lw=1, zorder=0)
+    axes[1].set_xticks(range(d + 1))
+    axes[1].set_yticks(range(d + 1))
+    axes[1].set_xlabel("minimum rank")
+    axes[1].set_ylabel("rank of learned $W$")
+    axes[0].legend(fontsize=8, loc="upper left")
+    return axes
+
+
+def plot_fraction(sweep: Sweep, hits=None, ax=None, rank=None, by_kind: bool = True, **line_kw):
+    """Fraction of runs with ``hits`` (default: reaching the minimum rank) against the sample size.
+
+    One line per connectivity class (``by_kind``) or one line overall; ``rank`` restricts to one
+    ground-truth rank. Marker size shows how many runs of that class had that sample size.
+
+    Explained in: chapter 2 (Connectivity, the phase transition).
+    """
+    import matplotlib.pyplot as plt
+
+    from .plotting import KIND_COLORS
+
+    ax = ax or plt.gca()
+    hits = sweep.reaches_min_rank if hits is None else np.asarray(hits, bool)
+    where = {} if rank is None else {"rank": rank}
+    groups = [(k, {"kind": k}) for k in KINDS] if by_kind else [(None, {})]
+    for kind, extra in groups:
+        frac = sweep.fraction(hits, by="n", **where, **extra)
+        if not frac:
+            continue
+        ns = np.array(list(frac))
+        f = np.array([v[0] for v in frac.values()])
+        cnt = np.array([v[1] for v in frac.values()])
+        kw = dict(color=KIND_COLORS[kind], label=_KIND_LABELS[kind]) if kind else {}
+        kw.update(line_kw)
+        line, = ax.plot(ns, f, **kw)
+        ax.scatter(ns, f, s=8 + 6 * cnt, color=line.get_color(), zorder=3)
+    if rank is not None:
+        d = sweep.truth.shape[1]
+        ax.axvline(2 * rank * d - rank ** 2, color="0.5", ls=":", lw=1.5)
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_xlabel("number of observed entries $n$")
+    ax.set_ylabel("fraction at minimum rank")
+    return ax
+
+
+def first_residual_gap(values, masks) -> np.ndarray:
+    """:math:`\\sigma_2/\\sigma_1` of the first residual :math:`P_{S_x}(M)` (observed entries, zeros elsewhere).
+
+    At :math:`W = 0` the escape rates of gradient flow are :math:`\\frac2n\\sigma_i(P_{S_x}(M))`. While the top
+    direction grows from :math:`\\alpha` to :math:`O(1)`, the second grows by the factor
+    :math:`\\alpha^{-\\sigma_2/\\sigma_1}`, so it is left at about :math:`\\alpha^{1 - \\sigma_2/\\sigma_1}`: a ratio close to 1
+    means a finite initialization carries a visible second direction past the first saddle.
+
+    Returns
+    -------
+    ndarray, shape (R,)
+
+    Explained in: chapter 2 (Connectivity, finite initialization in the sweep).
+    """
+    s = np.linalg.svd(np.where(np.asarray(masks, bool), np.asarray(values, float), 0.0), compute_uv=False)
+    return s[:, 1] / np.maximum(s[:, 0], 1e-300)
+
+
+def theorem3_check(sweep: Sweep, runs, seed=0, rtol: float = 1e-3) -> list[dict]:
+    """Follow the :math:`\\alpha \\to 0` limit on some runs and test the hypotheses of Theorem 3 on each.
+
+    Theorem 3 (Bai, Zhao & Zhang 2024): if the trajectory attains an optimum within each invariant
+    manifold :math:`\\Omega_k` and the limit exists and fits the data, the limit has minimum rank. For each
+    run we compute :func:`mfbook.small_init_limit_batch` (saddle to saddle) and the best rank-:math:`k` fits
+    (:func:`rank_k_fit_batch`), and give a verdict:
+
+    * ``"minimum rank"``: the limit fits the data with the minimum rank;
+    * ``"limit does not fit"``: the computed path ends without fitting the data (the hypothesis that the
+      limit is a global optimum fails, or the path is longer than the solver follows);
+    * ``"skips rank k"``: the path goes from a rank-:math:`k` plateau straight to a higher rank, so it never
+      rests at an optimum within :math:`\\Omega_{k+1}`;
+    * ``"stalls above best rank-k fit"``: the path rests at rank :math:`k` at a loss above the best
+      rank-:math:`k` fit (relative ``rtol``, absolute :math:`10^{-9}` times the data level; the best fit is 0 from
+      the minimum rank on), so the optimum within :math:`\\Omega_k` is not attained on the computed path;
+    * ``"unexplained"``: every hypothesis holds and yet the rank is not minimal -- this would contradict
+      the theorem.
+
+    Returns
+    -------
+    list of dict
+        One per run: ``run``, ``verdict``, ``limit_rank``, ``ranks`` (rank at each plateau), ``plateaus``
+        (loss at each plateau), ``best`` (best fit of the rank of each plateau), ``best_by_rank``
+        (best fit for ranks 0..d), ``W`` (the limit).
+
+    Explained in: chapter 2 (Connectivity, the runs that miss the minimum rank).
+    """
+    from .limit import small_init_limit_batch
+
+    runs = np.asarray(runs, int)
+    if runs.size == 0:
+        return []
+    problems = [Completion.from_arrays(sweep.truth[r], sweep.mask[r]) for r in runs]
+    results = small_init_limit_batch(problems, seed=seed)
+    d = min(sweep.truth.shape[1:])
+    best = np.stack([rank_k_fit_batch(sweep.truth[runs], sweep.mask[runs], k, restarts=16, iters=1000, seed=seed)
+                     for k in range(d + 1)], axis=1)
+    best[np.arange(d + 1)[None, :] >= sweep.min_rank[runs][:, None]] = 0.0   # an exact fit exists there
+    out = []
+    for j, (r, res) in enumerate(zip(runs, results)):
+        level = float(np.mean(sweep.truth[r][sweep.mask[r]] ** 2))
+        ranks, plateaus = list(res.ranks), np.asarray(res.plateaus, float)
+        W = res.W
+        fits = np.all(np.isfinite(W)) and res.loss <= 1e-8 * level
+        verdict = "unexplained"
+        if fits and res.rank == sweep.min_rank[r]:
+            verdict = "minimum rank"
+        elif not fits:
+            verdict = "limit does not fit"
+        else:
+            for a, b in zip(ranks, ranks[1:]):
+                if b > a + 1:
+                    verdict = f"skips rank {a + 1}"
+                    break
+            else:
+                for k, loss in zip(ranks, plateaus):
+                    if k < len(best[j]) and loss > best[j, k] * (1 + rtol) + 1e-9 * level:
+                        verdict = f"stalls above best rank-{k} fit"
+                        break
+        out.append({"run": int(r), "verdict": verdict, "limit_rank": int(res.rank), "ranks": ranks,
+                    "plateaus": plateaus, "best": np.array([best[j, min(k, d)] for k in ranks]),
+                    "best_by_rank": best[j], "W": W})
+    return out
+
+
+def plot_observed(problem, ax=None, fmt="{:.3g}"):
+    """The incomplete matrix as a grid: observed non-zero entries shaded, observed zeros hatched
+    (observed, yet not edges of :math:`G_M`), unknown entries marked ``?``.
+
+    Explained in: chapter 2 (Connectivity).
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    from .completion import as_completion
+
+    problem = as_completion(problem)
+    ax = ax or plt.gca()
+    d1, d2 = problem.shape
+    for (i, j), x in np.ndenumerate(problem.values):
+        seen = problem.mask[i, j]
+        zero = seen and x == 0
+        face = "#f7f7f7" if not seen else ("white" if zero else "#cfe3f3")
+        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=face, edgecolor="0.6", lw=1,
+                               hatch="///" if zero else None))
+        ax.text(j, i, fmt.format(x) if seen else "?", ha="center", va="center", fontsize=11,
+                fontweight="bold" if seen else "normal", color="k" if seen else "0.55")
+    ax.set_xlim(-0.5, d2 - 0.5)
+    ax.set_ylim(d1 - 0.5, -0.5)
+    ax.set_aspect("equal")
+    ax.set_xticks(range(d2), [f"c{j + 1}" for j in range(d2)])
+    ax.set_yticks(range(d1), [f"r{i + 1}" for i in range(d1)])
+    ax.grid(False)
+    ax.tick_params(length=0)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    return ax
+
+
+def plot_observation_graph(problem, ax=None):
+    """Draw :math:`G_M` (rows left, columns right, one colour per component) with its class written
+    underneath. Observed zeros are drawn as dotted grey lines -- they are *not* edges -- and removed
+    (isolated) vertices as faint outlines.
+
+    Explained in: chapter 2 (Connectivity).
+    """
+    import matplotlib.pyplot as plt
+    import networkx as nx
+
+    from .completion import as_completion
+    from .plotting import _CYCLE, KIND_COLORS
+
+    problem = as_completion(problem)
+    ax = ax or plt.gca()
+    conn = connectivity(problem)
+    d1, d2 = problem.shape
+    h = max(d1, d2) - 1
+    pos = {("r", i): (0.0, -i * h / max(d1 - 1, 1)) for i in range(d1)}
+    pos.update({("c", j): (1.0, -j * h / max(d2 - 1, 1)) for j in range(d2)})
+    color = {}
+    for k, comp in enumerate(conn.components):
+        color.update({("r", i): _CYCLE[k % len(_CYCLE)] for i in comp.rows})
+        color.update({("c", j): _CYCLE[k % len(_CYCLE)] for j in comp.cols})
+    zeros = np.argwhere(problem.mask & (problem.values == 0))
+    for i, j in zeros:
+        (x0, y0), (x1, y1) = pos[("r", int(i))], pos[("c", int(j))]
+        ax.plot([x0, x1], [y0, y1], ls=":", color="0.6", lw=1.5, zorder=0)
+    H = nx.Graph()
+    H.add_nodes_from(conn.graph.nodes)
+    H.add_edges_from(conn.graph.edges)
+    nx.draw_networkx_edges(H, pos, ax=ax, width=2, edge_color="#555555")
+    present = list(conn.graph.nodes)
+    absent = [v for v in pos if v not in conn.graph]
+    nx.draw_networkx_nodes(H, pos, nodelist=present, ax=ax, node_color=[color[v] for v in present], node_size=480)
+    if absent:
+        nx.draw_networkx_nodes(nx.Graph(), pos, nodelist=absent, ax=ax, node_color="white", edgecolors="0.75",
+                               node_size=480)
+    nx.draw_networkx_labels(H, {v: pos[v] for v in pos}, labels={v: f"{v[0]}{v[1] + 1}" for v in pos}, ax=ax,
+                            font_size=9, font_color="white")
+    if absent:
+        nx.draw_networkx_labels(nx.Graph(), pos, labels={v: f"{v[0]}{v[1] + 1}" for v in absent}, ax=ax,
+                                font_size=9, font_color="0.6")
+    ax.set_xlim(-0.3, 1.3)
+    ax.set_ylim(-h - 0.9, 0.4)
+    ax.text(0.5, -h - 0.65, conn.kind, ha="center", va="center", color=KIND_COLORS[conn.kind], fontsize=10)
+    ax.set_axis_off()
+    return ax
