@@ -45,6 +45,7 @@ __all__ = ["LimitResult", "Saddle", "small_init_limit", "small_init_limit_batch"
 
 _EPS = 1e-5          # departure distance from a saddle (relative to the size of a fit); O(eps^2) start
 _GTOL = 1e-6         # plateau detection, relative to the gradient scale (Newton polishes after)
+_MAX_STEPS = 5000     # attempted steps per transit before it counts as stalled
 _BIG = 1e3           # |theta| beyond this many times the size of a fit: the factors grow without bound
 _EIG_GROUP = 1e-6    # eigenvalues closer than this (relative to lambda_1) form one eigenspace
 _MIN_RATE = 1e-9     # lambda_1 below this (relative) counts as a minimum
@@ -254,6 +255,7 @@ def _transit(batch, y, idx, rate, rtol, record, with_delta=True, method="dop853"
     if not with_delta:
         y = y[:, :p].copy()
     t = np.zeros(k)
+    tries = np.zeros(k, int)
     h = 0.05 / np.maximum(rate, 1e-12)
     active = np.ones(k, bool)
     escaped = np.zeros(k, bool)
@@ -281,6 +283,7 @@ def _transit(batch, y, idx, rate, rtol, record, with_delta=True, method="dop853"
             K = np.empty((S + 1, m, P2))
             Kf = K.reshape(S + 1, m * P2)
         ya, ha = y[a], h[a][:, None]
+        tries[a] += 1
         K[0] = f[a]
         for s in range(1, S):
             K[s] = _rhs(ya + ha * (Atab[s, :s] @ Kf[:s]).reshape(m, P2), Ms, Vs, d1, d, d2, with_delta)
@@ -320,11 +323,11 @@ def _transit(batch, y, idx, rate, rtol, record, with_delta=True, method="dop853"
             gbest[acc[improve]] = gn[improve]
             ybest[acc[improve]] = yn[improve]
             # near a critical point, or passed through a plateau that rounding errors begin to leave
-            close = esc & (gn < _GTOL * g0[acc])
+            close = esc & (gn < _GTOL * np.minimum(gpeak[acc], g0[acc]))
             left = esc & (gbest[acc] < 1e-3 * gpeak[acc]) & (gn > 30 * gbest[acc])
             # the loss keeps decreasing while the factors grow: an infimum that is not attained
             unb = np.sum(yn[:, :p] ** 2, axis=1) > big[acc]
-            late = t[acc] > t_limit[acc]
+            late = (t[acc] > t_limit[acc]) | (tries[acc] > _MAX_STEPS)
             outcome[acc[unb]] = _UNBOUNDED
             outcome[acc[late & ~unb & ~close & ~left]] = _TIMEOUT
             stop = close | left | unb | late
