@@ -37,7 +37,9 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab chapters/
 
 bench: $(STAMP)
-	for f in benchmarks/limit.py benchmarks/sweep.py; do test -f $$f && $(BIN)/python $$f || true; done
+	$(BIN)/python benchmarks/limit.py
+	$(BIN)/python benchmarks/sweep.py
+	$(BIN)/python benchmarks/widgets.py
 
 clean:
 	rm -rf _build .pytest_cache
