@@ -39,7 +39,7 @@ from .completion import Completion
 from .connectivity import COMPLETE_BIPARTITE, CONNECTED, DISCONNECTED, connectivity
 
 __all__ = ["Sweep", "default_repeats", "sample_problems", "classify_batch", "train_batch",
-           "gradient_descent_compact", "rank_k_fit_batch", "min_rank_batch", "min_nuclear_norm_batch",
+           "gradient_descent_compact", "rank_k_fit_batch", "rank_one_feasible", "min_rank_batch", "min_nuclear_norm_batch",
            "phase_transition", "plot_phase_transition", "plot_fraction", "first_residual_gap", "theorem3_check", "plot_observed", "plot_observation_graph", "KINDS"]
 
 KINDS = (CONNECTED, COMPLETE_BIPARTITE, DISCONNECTED)
@@ -193,7 +193,7 @@ def gradient_descent_compact(values, masks, init_scale: float = 1e-8, lr: float 
 
 
 def train_batch(values, masks, trainer: str = "gd", init_scale: float = 1e-8, lr: float = 0.1,
-                max_steps: int = 100_000, tol: float = 1e-10, seed=0):
+                max_steps: int = 100_000, tol: float = 1e-10, seed=0, return_results: bool = False):
     """Small-initialization training of many problems of one shape; the trainer is a parameter.
 
     Parameters
@@ -213,10 +213,13 @@ def train_batch(values, masks, trainer: str = "gd", init_scale: float = 1e-8, lr
         Learned matrices.
     loss : ndarray, shape (R,)
         Final training loss.
+    results : list of LimitResult
+        Only with ``return_results=True`` and ``trainer="limit"`` (None for the other trainers).
 
     Explained in: chapter 2 (Connectivity, the phase-transition sweep).
     """
     values, masks = np.asarray(values, float), np.asarray(masks, bool)
+    res = None
     if trainer == "gd":
         W, loss, _ = gradient_descent_compact(values, masks, init_scale, lr, max_steps, tol, seed)
     elif trainer == "gd-reference":
@@ -231,17 +234,21 @@ def train_batch(values, masks, trainer: str = "gd", init_scale: float = 1e-8, lr
         loss = np.array([r.loss for r in res])
     else:
         raise ValueError(f"unknown trainer {trainer!r}: use 'gd', 'gd-reference' or 'limit'")
-    return W, loss
+    return (W, loss, res) if return_results else (W, loss)
 
 
-def rank_k_fit_batch(values, masks, k: int, restarts: int = 8, iters: int = 400, seed=0) -> np.ndarray:
+def rank_k_fit_batch(values, masks, k: int, restarts: int = 8, iters: int = 3000, seed=0, target=None) -> np.ndarray:
     """Best rank-``k`` misfit of every run, by alternating least squares over all runs and restarts.
 
     .. math:: \\min_{U \\in \\mathbb R^{d_1\\times k}, V \\in \\mathbb R^{d_2\\times k}}
               \\frac1n \\sum_{(i,j)\\in S_x} \\big((UV^\\top)_{ij} - M_{ij}\\big)^2
 
-    Every half-sweep solves one :math:`k\\times k` ridge-regularized (:math:`10^{-12}(1 + \\operatorname{tr} G)`) normal equation per
-    row (then per column) for all runs and restarts in one batched ``numpy.linalg.solve``.
+    Every half-sweep solves one :math:`k\\times k` ridge-regularized (:math:`10^{-12}(1 + \\operatorname{tr} G)`)
+    normal equation per row (then per column) for all runs and restarts in one batched
+    ``numpy.linalg.solve``. A run leaves the batch when its best restart is below ``target`` (an array,
+    one value per run) or when no restart improves any more (relative change below :math:`10^{-14}`);
+    alternating least squares can crawl for thousands of sweeps before an exact fit, hence the
+    default ``iters``.
 
     Returns
     -------
@@ -253,18 +260,18 @@ def rank_k_fit_batch(values, masks, k: int, restarts: int = 8, iters: int = 400,
     """
     values, masks = np.asarray(values, float), np.asarray(masks, bool)
     R, d1, d2 = values.shape
-    P = np.broadcast_to(masks[:, None].astype(float), (R, restarts, d1, d2))
-    M = np.broadcast_to(np.where(masks, values, 0.0)[:, None], (R, restarts, d1, d2))
     n = masks.sum(axis=(1, 2)).astype(float)
+    Mz = np.where(masks, values, 0.0)
     if k == 0:
-        return np.sum(M[:, 0] ** 2, axis=(1, 2)) / n
+        return np.sum(Mz ** 2, axis=(1, 2)) / n
+    target = np.full(R, -1.0) if target is None else np.asarray(target, float)
     rng = _rng(seed)
-    level = np.sqrt(np.abs(values * masks).sum(axis=(1, 2)) / n + 1e-12)[:, None, None, None]
+    level = np.sqrt(np.abs(Mz).sum(axis=(1, 2)) / n + 1e-12)[:, None, None, None]
     U = level * rng.standard_normal((R, restarts, d1, k))
     V = level * rng.standard_normal((R, restarts, d2, k))
+    P = np.broadcast_to(masks[:, None].astype(float), (R, restarts, d1, d2))
+    M = np.broadcast_to(Mz[:, None], (R, restarts, d1, d2))
     ridge = 1e-12 * np.eye(k)
-    PM = P * M
-    PT, PMT = np.swapaxes(P, 2, 3), np.swapaxes(PM, 2, 3)
 
     def solve(P_, PM_, other):
         G = np.einsum("xsij,xsja,xsjb->xsiab", P_, other, other)
@@ -272,32 +279,96 @@ def rank_k_fit_batch(values, masks, k: int, restarts: int = 8, iters: int = 400,
         rhs = np.einsum("xsij,xsja->xsia", PM_, other)
         return np.linalg.solve(G, rhs[..., None])[..., 0]
 
-    def misfit(U, V):
-        D = P * (U @ np.swapaxes(V, 2, 3) - M)
-        return np.sum(D * D, axis=(2, 3)) / n[:, None]
+    def misfit(P_, M_, n_, U, V):
+        D = P_ * (U @ np.swapaxes(V, 2, 3) - M_)
+        return np.sum(D * D, axis=(2, 3)) / n_[:, None]
 
-    prev = misfit(U, V)
-    for _ in range(iters):
-        U = solve(P, PM, V)
-        V = solve(PT, PMT, U)
-        cur = misfit(U, V)
-        if np.all(prev - cur <= 1e-14 * (1 + prev)):
+    best = np.full(R, np.inf)
+    act = np.arange(R)
+    p, m, u, v = P, M, U, V
+    prev = misfit(p, m, n, u, v)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(iters):
+            pm = p * m
+            u = solve(p, pm, v)
+            v = solve(np.swapaxes(p, 2, 3), np.swapaxes(pm, 2, 3), u)
+            cur = misfit(p, m, n[act], u, v)
+            cur = np.where(np.isfinite(cur), cur, np.inf)
+            low = cur.min(axis=1)
+            best[act] = low
+            stalled = np.all((prev - cur <= 1e-14 * (1 + prev)) | ~np.isfinite(prev), axis=1)
+            done = (low <= target[act]) | stalled
             prev = cur
-            break
-        prev = cur
-    return np.where(np.isfinite(prev), prev, np.inf).min(axis=1)
+            if done.any():
+                keep = ~done
+                act, p, m, u, v, prev = act[keep], p[keep], m[keep], u[keep], v[keep], prev[keep]
+                if act.size == 0:
+                    break
+    return best
 
 
-def min_rank_batch(values, masks, upper=None, tol: float = 1e-10, restarts: int = 8, iters: int = 400, seed=0):
+def rank_one_feasible(values, masks) -> np.ndarray:
+    """Exact test: does a rank-one matrix match every observation? (batched over runs)
+
+    With all observations non-zero, :math:`W = uv^\\top` must satisfy :math:`u_i v_j = M_{ij}` on every
+    edge of :math:`G_M`. Fix :math:`u` and :math:`v` along a spanning tree of each component (rows get
+    :math:`u_i`, columns :math:`v_j`, any start value 1); a rank-one completion exists if and only if every
+    remaining edge agrees, i.e. every cycle of :math:`G_M` is consistent (products along it match
+    to :math:`10^{-9}` relative). Components are independent (their unknown cross entries are free).
+    Runs with an observed zero return ``None`` (undecided; the zero forces :math:`u_i = 0` or :math:`v_j = 0`).
+
+    Returns
+    -------
+    ndarray of object, shape (R,)
+        True, False or None per run.
+
+    Explained in: chapter 2 (Connectivity, the minimum-rank reference of the sweep).
+    """
+    values, masks = np.asarray(values, float), np.asarray(masks, bool)
+    out = np.empty(len(values), dtype=object)
+    for r, (Mv, mk) in enumerate(zip(values, masks)):
+        if np.any(mk & (Mv == 0)):
+            out[r] = None
+            continue
+        edges = [(int(i), int(j)) for i, j in np.argwhere(mk)]
+        u, v = {}, {}
+        adj_r, adj_c = {}, {}
+        for i, j in edges:
+            adj_r.setdefault(i, []).append(j)
+            adj_c.setdefault(j, []).append(i)
+        for i0 in adj_r:
+            if i0 in u:
+                continue
+            u[i0] = 1.0
+            stack = [("r", i0)]
+            while stack:
+                side, x = stack.pop()
+                if side == "r":
+                    for j in adj_r[x]:
+                        if j not in v:
+                            v[j] = Mv[x, j] / u[x]
+                            stack.append(("c", j))
+                else:
+                    for i in adj_c[x]:
+                        if i not in u:
+                            u[i] = Mv[i, x] / v[x]
+                            stack.append(("r", i))
+        out[r] = all(abs(u[i] * v[j] - Mv[i, j]) <= 1e-9 * abs(Mv[i, j]) for i, j in edges)
+    return out
+
+
+def min_rank_batch(values, masks, upper=None, tol: float = 1e-10, restarts: int = 8, iters: int = 3000, seed=0):
     """Minimum rank of an exact completion for every run (batched).
 
-    Tries :math:`k = 0, 1, \\dots` and stops at the first :math:`k` whose best rank-:math:`k` misfit
-    (:func:`rank_k_fit_batch`) is below ``tol`` times the mean squared observation. ``upper`` (for example
-    the ground-truth rank, or the rank of an exact completion found by training) is a certified
-    upper bound: ranks at or above it are not searched.
+    Rank 0 is feasible when every observation is 0; rank 1 is decided exactly by
+    :func:`rank_one_feasible` (when no observation is 0); for :math:`k \\ge 2` (and rank 1 with observed
+    zeros) the first :math:`k` whose best rank-:math:`k` misfit (:func:`rank_k_fit_batch`) is below ``tol``
+    times the mean squared observation. ``upper`` (for example the ground-truth rank, or the rank of
+    an exact completion found by training) is a certified upper bound: ranks at or above it are not
+    searched.
 
-    A false "infeasible" needs every restart of alternating least squares to miss an exact fit;
-    :func:`mfbook.min_rank` (24 restarts, 3000 sweeps) cross-checks this in the tests.
+    A false "infeasible" for :math:`k \\ge 2` needs every restart of alternating least squares to miss an
+    exact fit within ``iters`` sweeps; :func:`mfbook.min_rank` cross-checks this in the tests.
 
     Returns
     -------
@@ -317,8 +388,19 @@ def min_rank_batch(values, masks, upper=None, tol: float = 1e-10, restarts: int 
         idx = np.flatnonzero(undecided & (upper > k))
         if idx.size == 0:
             break
-        fit = rank_k_fit_batch(values[idx], masks[idx], k, restarts, iters, rng)
-        ok = fit <= tol * level[idx]
+        if k == 0:
+            ok = ~np.any(masks[idx] & (values[idx] != 0), axis=(1, 2))
+        elif k == 1:
+            exact = rank_one_feasible(values[idx], masks[idx])
+            ok = np.array([bool(e) for e in exact])
+            unsure = np.array([e is None for e in exact])
+            if unsure.any():
+                j = idx[unsure]
+                fit = rank_k_fit_batch(values[j], masks[j], 1, restarts, iters, rng, target=tol * level[j])
+                ok[unsure] = fit <= tol * level[j]
+        else:
+            fit = rank_k_fit_batch(values[idx], masks[idx], k, restarts, iters, rng, target=tol * level[idx])
+            ok = fit <= tol * level[idx]
         result[idx[ok]] = k
         undecided[idx[ok]] = False
     return result
@@ -448,7 +530,12 @@ def phase_transition(ranks=(1, 2, 3), sizes=range(1, 17), repeats: int | None = 
     t0 = time.perf_counter()
     kind = classify_batch(truth, mask)
     t1 = time.perf_counter()
-    W, loss = train_batch(truth, mask, trainer, init_scale, lr, max_steps, tol, seed=int(rng.integers(2**31)))
+    train_seed = int(rng.integers(2**31))
+    W, loss, results = train_batch(truth, mask, trainer, init_scale, lr, max_steps, tol, seed=train_seed,
+                                   return_results=True)
+    info["seed"] = train_seed
+    if results is not None:
+        info["limit_results"] = results
     t2 = time.perf_counter()
     bad = ~np.all(np.isfinite(W), axis=(1, 2))
     W[bad], loss[bad] = np.nan, np.inf          # a trainer that blew up: counted as not fitting
@@ -600,8 +687,11 @@ def theorem3_check(sweep: Sweep, runs, seed=0, rtol: float = 1e-3) -> list[dict]
     (:func:`rank_k_fit_batch`), and give a verdict:
 
     * ``"minimum rank"``: the limit fits the data with the minimum rank;
-    * ``"limit does not fit"``: the computed path ends without fitting the data (the hypothesis that the
-      limit is a global optimum fails, or the path is longer than the solver follows);
+    * ``"no finite limit"``: the factors grow without bound on the path (status ``"unbounded"``): the
+      hypothesis that the limit exists fails;
+    * ``"limit does not fit"``: the computed path ends without fitting the data or stalls (status
+      ``"stalled"``): the hypothesis that the limit is a global optimum fails, or the path is longer
+      than the solver follows;
     * ``"skips rank k"``: the path goes from a rank-:math:`k` plateau straight to a higher rank, so it never
       rests at an optimum within :math:`\\Omega_{k+1}`;
     * ``"stalls above best rank-k fit"``: the path rests at rank :math:`k` at a loss above the best
@@ -613,7 +703,7 @@ def theorem3_check(sweep: Sweep, runs, seed=0, rtol: float = 1e-3) -> list[dict]
     Returns
     -------
     list of dict
-        One per run: ``run``, ``verdict``, ``limit_rank``, ``ranks`` (rank at each plateau), ``plateaus``
+        One per run: ``run``, ``verdict``, ``status`` (of the limit solver), ``limit_rank``, ``ranks`` (rank at each plateau), ``plateaus``
         (loss at each plateau), ``best`` (best fit of the rank of each plateau), ``best_by_rank``
         (best fit for ranks 0..d), ``W`` (the limit).
 
@@ -624,10 +714,14 @@ def theorem3_check(sweep: Sweep, runs, seed=0, rtol: float = 1e-3) -> list[dict]
     runs = np.asarray(runs, int)
     if runs.size == 0:
         return []
-    problems = [Completion.from_arrays(sweep.truth[r], sweep.mask[r]) for r in runs]
-    results = small_init_limit_batch(problems, seed=seed)
+    stored = sweep.info.get("limit_results")
+    if stored is not None:
+        results = [stored[r] for r in runs]
+    else:
+        problems = [Completion.from_arrays(sweep.truth[r], sweep.mask[r]) for r in runs]
+        results = small_init_limit_batch(problems, seed=[int(seed) + int(r) for r in runs])
     d = min(sweep.truth.shape[1:])
-    best = np.stack([rank_k_fit_batch(sweep.truth[runs], sweep.mask[runs], k, restarts=16, iters=1000, seed=seed)
+    best = np.stack([rank_k_fit_batch(sweep.truth[runs], sweep.mask[runs], k, restarts=16, seed=seed)
                      for k in range(d + 1)], axis=1)
     best[np.arange(d + 1)[None, :] >= sweep.min_rank[runs][:, None]] = 0.0   # an exact fit exists there
     out = []
@@ -636,10 +730,13 @@ def theorem3_check(sweep: Sweep, runs, seed=0, rtol: float = 1e-3) -> list[dict]
         ranks, plateaus = list(res.ranks), np.asarray(res.plateaus, float)
         W = res.W
         fits = np.all(np.isfinite(W)) and res.loss <= 1e-8 * level
+        status = getattr(res, "status", "converged")
         verdict = "unexplained"
         if fits and res.rank == sweep.min_rank[r]:
             verdict = "minimum rank"
-        elif not fits:
+        elif status == "unbounded":
+            verdict = "no finite limit"
+        elif not fits or status != "converged":
             verdict = "limit does not fit"
         else:
             for a, b in zip(ranks, ranks[1:]):
@@ -651,7 +748,7 @@ def theorem3_check(sweep: Sweep, runs, seed=0, rtol: float = 1e-3) -> list[dict]
                     if k < len(best[j]) and loss > best[j, k] * (1 + rtol) + 1e-9 * level:
                         verdict = f"stalls above best rank-{k} fit"
                         break
-        out.append({"run": int(r), "verdict": verdict, "limit_rank": int(res.rank), "ranks": ranks,
+        out.append({"run": int(r), "verdict": verdict, "status": status, "limit_rank": int(res.rank), "ranks": ranks,
                     "plateaus": plateaus, "best": np.array([best[j, min(k, d)] for k in ranks]),
                     "best_by_rank": best[j], "W": W})
     return out

@@ -143,3 +143,21 @@ def test_plots_draw(small_sweep):
     sweep.plot_observation_graph("0 1 *; 2 * *", ax=axes[3])
     sweep.plot_observed("0 1 *; 2 * *")
     plt.close("all")
+
+
+def test_rank_one_feasibility_is_exact():
+    V, M = _stack(["1 2 *; * 4 6; * * 9", "1 2 *; 3 4 *; * * 1"])
+    assert sweep.rank_one_feasible(V, M).tolist() == [True, False]
+    V, M = _stack(["1 2; 3 4", "1 2; 3 6", "0 1; 2 *", "1 *; * 5"])
+    assert sweep.rank_one_feasible(V, M).tolist() == [False, True, None, True]
+    # a tree pattern on which alternating least squares crawls for ~1000 sweeps: rank one all the same
+    rank, n, truth, mask = sweep.sample_problems(seed=0, repeats=10)
+    assert sweep.min_rank_batch(truth[226:227], mask[226:227])[0] == 1
+
+
+def test_limit_sweep_keeps_its_paths_for_the_theorem_check():
+    S = sweep.phase_transition(ranks=(2,), sizes=(12,), repeats=2, seed=0, trainer="limit")
+    assert len(S.info["limit_results"]) == 2 and S.fits.all()
+    checks = sweep.theorem3_check(S, [0, 1])
+    assert [c["ranks"] for c in checks] == [r.ranks for r in S.info["limit_results"]]
+    assert all(c["verdict"] != "unexplained" for c in checks)
