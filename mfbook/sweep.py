@@ -582,7 +582,8 @@ def plot_phase_transition(sweep: Sweep, axes=None, highlight=None):
     """The paper's Fig. 1 view of a sweep: learned vs reference, one point per run.
 
     Left: nuclear norm of the learned matrix against the minimum nuclear norm. Right: learned rank
-    against the minimum rank (jittered). Colour = connectivity class, darker = more samples;
+    against the minimum rank (jittered); nuclear norms beyond 1.5 times the largest minimum (and runs
+    that did not converge) are drawn at the top edge. Colour = connectivity class, darker = more samples;
     ``highlight`` (boolean mask) draws those runs large with a black edge and fades the others.
 
     Explained in: chapter 2 (Connectivity, the phase transition).
@@ -594,6 +595,8 @@ def plot_phase_transition(sweep: Sweep, axes=None, highlight=None):
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(9, 3.8))
     n_max = max(int(sweep.n.max()), 1)
+    top = 1.5 * float(np.nanmax(sweep.min_nuclear))
+    shown_nuclear = np.minimum(np.where(np.isfinite(sweep.learned_nuclear), sweep.learned_nuclear, top), top)
     jitter = np.random.default_rng(0).uniform(-0.18, 0.18, (2, len(sweep)))
     fade = np.zeros(len(sweep), bool) if highlight is None else ~np.asarray(highlight, bool)
     for kind in KINDS:
@@ -606,12 +609,12 @@ def plot_phase_transition(sweep: Sweep, axes=None, highlight=None):
                                                               edgecolors="k" if highlight is not None else "none",
                                                               linewidths=0.6, alpha=0.9)
             label = None if faded else _KIND_LABELS[kind]
-            axes[0].scatter(sweep.min_nuclear[sel], sweep.learned_nuclear[sel], c=c, label=label, **style)
+            axes[0].scatter(sweep.min_nuclear[sel], shown_nuclear[sel], c=c, label=label, **style)
             axes[1].scatter(sweep.min_rank[sel] + jitter[0, sel], sweep.learned_rank[sel] + jitter[1, sel], c=c,
                             **style)
-    finite = np.isfinite(sweep.learned_nuclear)
-    top = max(float(np.max(sweep.learned_nuclear[finite], initial=1)), float(np.nanmax(sweep.min_nuclear)))
     axes[0].plot([0, top], [0, top], color="0.5", lw=1, zorder=0)
+    axes[0].set_xlim(-0.02 * top, top * 1.02)
+    axes[0].set_ylim(-0.02 * top, top * 1.02)
     axes[0].set_xlabel("minimum nuclear norm")
     axes[0].set_ylabel("nuclear norm of learned $W$")
     d = sweep.truth.shape[1]

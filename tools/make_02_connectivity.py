@@ -295,7 +295,7 @@ def draw_pattern(pattern, value_set, custom=""):
     fig, axes = plt.subplots(1, 3, figsize=(10, 3.2))
     sweep.plot_observed(M, ax=axes[0])
     sweep.plot_observation_graph(M, ax=axes[1])
-    mfbook.plotting.plot_matrix(learned, M, ax=axes[2])
+    mfbook.plotting.plot_matrix(np.round(learned, 4) + 0.0, M, ax=axes[2])
     axes[0].set_xlabel("observed")
     axes[2].set_xlabel(f"learned ($\\alpha\\to0$): rank {mfbook.numerical_rank(learned)}, "
                        f"$\\|W\\|_*$ = {mfbook.nuclear_norm(learned):.3f}\nmin rank {k}, min $\\|W\\|_*$ = {nuc:.3f}")
@@ -338,7 +338,8 @@ md(r"""
 Each point below is one run in the $\alpha\to0$ limit. On the left, the nuclear norm of the learned
 matrix against the smallest nuclear norm of any completion; on the right, the learned rank against
 the smallest rank (points jittered). Colour is the class of the pattern, darker means more
-observations. Points on the grey diagonal reach the reference.
+observations. Points on the grey diagonal reach the reference; the few with a very large nuclear
+norm are drawn at the top edge.
 """)
 
 code(r"""
