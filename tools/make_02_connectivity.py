@@ -157,7 +157,7 @@ md(r"""
 ## An observed zero is not an edge
 
 Take $M = \begin{bmatrix} 0 & 1 \\ 2 & \star\end{bmatrix}$. Three of four entries are known, and if we
-counted all three as edges the graph would be a path $c_1 - r_1 - c_2 - \dots$, connected. With
+counted all three as edges the graph would be the path $c_2 - r_1 - c_1 - r_2$, connected. With
 {prf:ref}`def-observation-matrix` the zero is dropped: $P = \begin{bmatrix} 0 & 1\\ 1 & 0\end{bmatrix}$, the
 graph is two separate edges, and each is a complete bipartite component. Every completion
 $\begin{bmatrix} 0 & 1 \\ 2 & x\end{bmatrix}$ has determinant $-2$, so every completion has rank 2 and
@@ -258,10 +258,9 @@ assert m1["learned_nuc"] > m1["min_nuc"] + 1
 
 md(r"""
 The three examples land in three different places. $M_3$ (connected) gets a rank-2 completion although
-a completion with nuclear norm about one unit smaller exists. $M_2$ gets the block-diagonal fill
-$\begin{bmatrix}1&2&0\\3&4&0\\0&0&5\end{bmatrix}$ up to rounding: rank 3 with nuclear norm
-$\|\begin{bmatrix}1&2\\3&4\end{bmatrix}\|_* + 5$, the smallest possible, while a rank-2 completion
-exists. $M_1$ gets neither: its two components are learned one after the other, the block becomes
+a completion with nuclear norm about one unit smaller exists. $M_2$ gets a rank-3 completion with nuclear norm
+$\|\begin{bmatrix}1&2\\3&4\end{bmatrix}\|_* + 5$, the smallest possible (the zero fill attains it
+too; the minimizer is not unique and training picks another one), while a rank-2 completion exists. $M_1$ gets neither: its two components are learned one after the other, the block becomes
 the rank-1 matrix $\begin{bmatrix}1&2\\3&6\end{bmatrix}$ and the $5$ adds a second rank -- although one
 rank-1 matrix fits all four numbers.
 
@@ -313,8 +312,10 @@ Three examples are anecdotes. The paper's Fig. 1 {cite}`bai2024connectivity` ask
 statistically. Take a random $4\times 4$ ground truth of rank $r$ ($UV^\top$ with Gaussian
 $U, V\in\mathbb R^{4\times r}$), observe $n$ random entries, train, and compare with the references.
 A rank-$r$ matrix of size $d\times d$ has $2rd - r^2$ degrees of freedom, so about $n \approx 2rd-r^2$
-observations -- 7, 12 and 15 for $r = 1, 2, 3$ -- are the fewest that can pin it down. Around these
-sizes random patterns turn from disconnected to connected.
+observations -- 7, 12 and 15 for $r = 1, 2, 3$ -- are the fewest that can pin it down. Independently of
+$r$, a random pattern of $n$ positions is more and more likely to be connected as $n$ grows: for a
+$4\times4$ matrix this chance rises steeply between about 5 and 9 observations (see the first exercise),
+right around the threshold for $r = 1$.
 
 `mfbook.sweep.phase_transition` runs every rank $r\in\{1,2,3\}$, every $n$ from 1 to 16 and several
 random position sets per $n$ (10 as in the paper when the book is built, 3 when the notebook runs as a
@@ -394,7 +395,7 @@ md(r"""
 The transition is sharp in the class, not in $n$: whatever the sample size, a connected pattern
 almost always gives the lowest rank, a pattern with complete bipartite components always gives the
 minimum nuclear norm, and the sample size matters because it decides how likely a random pattern is
-to be connected. "Low nuclear norm turns into low rank" as $n$ grows past $2rd - r^2$.
+to be connected. "Low nuclear norm turns into low rank" as $n$ grows and the patterns connect.
 
 ## The connected runs that miss
 
@@ -548,7 +549,7 @@ minimum rank).
 code(r"""
 def draw_runs(rank, n):
     sel = S.select(rank=rank, n=n)
-    fig = plt.figure(figsize=(10, 5.2))
+    fig = plt.figure(figsize=(8.5, 4.5))
     grid = fig.add_gridspec(2, 10, height_ratios=[3, 1])
     axes = [fig.add_subplot(grid[0, :5]), fig.add_subplot(grid[0, 5:])]
     sweep.plot_phase_transition(S, axes, highlight=sel)
@@ -577,7 +578,7 @@ Under each pattern, "rank $a/b$" is the learned rank $a$ and the minimum rank $b
 
 (a) Show that a $d_1\times d_2$ pattern whose graph $G_M$ is connected and touches every row and
 column has at least $d_1 + d_2 - 1$ observed non-zero entries, and that this many can suffice.
-(b) Computational: draw 10 000 random sets of $n$ positions in a $4\times 4$ matrix for each $n$ (use
+(b) Computational: draw 1000 random sets of $n$ positions in a $4\times 4$ matrix for each $n$ (use
 `sweep.sample_problems` with a large `repeats`, or your own generator) and estimate the probability
 that the pattern is connected. From which $n$ on is it above one half?
 ```
@@ -594,13 +595,15 @@ of observations (up to the scaling $a_i \to c a_i$, $b_j\to b_j/c$).
 
 (b) A possible solution:
 
-    rank, n, truth, mask = sweep.sample_problems(ranks=(1,), repeats=10000, seed=1)
+    rank, n, truth, mask = sweep.sample_problems(ranks=(1,), repeats=1000, seed=1)
     connected = sweep.classify_batch(truth, mask) == "connected"
     for size in range(1, 17):
         print(size, connected[n == size].mean())
 
-Note that for $n < 7$ a connected pattern is possible only when it leaves rows or columns out
-entirely (isolated vertices are removed); the probability climbs steeply between 7 and 10.
+The estimate is 1 at $n = 1$ (one edge is a connected graph), drops to about one third at $n = 3$ or
+4, passes one half at $n = 6$ and is essentially 1 from $n = 10$ on. For $n < 7$ a pattern can be
+connected only by leaving whole rows or columns out, which is allowed because isolated vertices are
+removed from $G_M$.
 ```
 
 ```{exercise} A disconnected pattern whose limit is not the minimum rank
@@ -656,7 +659,7 @@ every completion has $\|W\|_* \ge \sum_c\|M^{(c)}\|_*$, with equality for the ze
   with complete bipartite components to the **minimum nuclear norm**; other disconnected patterns to
   neither in general ($M_1$, $M_2$, $M_3$).
 - On random $4\times4$ problems the class, not the sample size, decides the outcome; the sample size
-  matters through the chance of being connected, which rises around $2rd - r^2$ observations.
+  matters through the chance that the pattern is connected.
 - The few connected runs that miss the lowest rank are either finite-$\alpha$ effects (near-equal top
   singular values of the data) that shrink with $\alpha$, or runs whose $\alpha\to0$ path violates the
   assumption of {prf:ref}`thm-min-rank`; none contradicts the theorem.
