@@ -216,7 +216,10 @@ def _validate(values, mask):
 
 
 def as_completion(problem) -> Completion:
-    """Accept a :class:`Completion` or its text form and return a :class:`Completion`."""
+    """Accept a :class:`Completion` or its text form and return a :class:`Completion`.
+
+    Explained in: chapter 0 (A first run).
+    """
     if isinstance(problem, Completion):
         return problem
     if isinstance(problem, str):

@@ -68,7 +68,10 @@ def init_factors(shape, init_scale: float, seed=0, depth: int = 2, width: int | 
 
 
 def product(factors) -> np.ndarray:
-    """:math:`W = F_1 F_2 \\cdots F_L` (batched over leading dimensions)."""
+    """:math:`W = F_1 F_2 \\cdots F_L` (batched over leading dimensions).
+
+    Explained in: chapter 1 (Background).
+    """
     W = factors[0]
     for F in factors[1:]:
         W = W @ F
@@ -95,6 +98,8 @@ def loss_gradient(factors, values, mask):
     -------
     loss : ndarray, shape batch
     grads : list of ndarray, same shapes as ``factors``
+
+    Explained in: chapter 4 (Training dynamics).
     """
     L = len(factors)
     prefix = [None] * L  # F_1 ... F_{k-1}

@@ -26,7 +26,10 @@ _CYCLE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0
 
 
 def set_style() -> None:
-    """Apply the book's matplotlib style."""
+    """Apply the book's matplotlib style.
+
+    Explained in: chapter 0 (A first run).
+    """
     mpl.rcParams.update({
         "lines.linewidth": 2,
         "axes.prop_cycle": mpl.cycler(color=_CYCLE),
