@@ -22,6 +22,11 @@ The trainer is a parameter, so the same sweep can be read at a finite initializa
 stop at loss :math:`< 10^{-10}`) or in the :math:`\\alpha \\to 0` limit (``trainer="limit"``,
 :func:`mfbook.small_init_limit_batch`).
 
+For the runs that miss the minimum rank, :func:`theorem3_check` tests the hypotheses of Theorem 3 on
+the computed limit path, and :func:`first_residual_gap` measures the near-degeneracy that makes a
+finite initialization miss. The minimum rank is exact for rank one (:func:`rank_one_feasible`, a
+cycle-consistency test on :math:`G_M`) and found by batched alternating least squares above.
+
 Size: :func:`default_repeats` is 10 (the paper's value) when the environment variable
 ``MFBOOK_FULL=1`` or ``MFBOOK_STATIC=1`` (the book build) is set, and 3 otherwise (tests, nbval).
 
