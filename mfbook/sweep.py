@@ -131,10 +131,9 @@ def gradient_descent_compact(values, masks, init_scale: float = 1e-8, lr: float 
     The loss is the mean squared error over the observed entries,
     :math:`R_S = \\frac1n \\sum_{S_x} ((AB)_{ij} - M_{ij})^2`, the factors are full width
     (:math:`A \\in \\mathbb R^{d_1\\times d}, B \\in \\mathbb R^{d\\times d_2}`, :math:`d = \\max(d_1, d_2)`) and start at
-    ``init_scale`` times a standard Gaussian. Same iteration as :func:`mfbook.gradient_descent_batch`;
-    the difference is speed: a run leaves the batch once its loss is below ``tol`` (checked every
-    ``check_every`` steps), so late steps only touch the slow runs. ``tol`` is relative: a run stops
-    when :math:`R_S < \\text{tol} \\cdot \\frac1n\\sum_{S_x} M_{ij}^2`.
+    ``init_scale`` times a standard Gaussian. This is :func:`mfbook.gradient_descent_batch` (which
+    drops finished runs) with a *relative* tolerance: a run stops when
+    :math:`R_S < \\text{tol} \\cdot \\frac1n\\sum_{S_x} M_{ij}^2`, checked every ``check_every`` steps.
 
     Returns
     -------
@@ -150,51 +149,15 @@ def gradient_descent_compact(values, masks, init_scale: float = 1e-8, lr: float 
 
     Explained in: chapter 2 (Connectivity, the phase-transition sweep).
     """
-    from .training import DivergenceError
+    from .training import gradient_descent_batch
 
-    values = np.asarray(values, float)
-    masks = np.asarray(masks, bool)
-    if values.ndim != 3 or values.shape != masks.shape:
+    values, masks = np.asarray(values, float), np.asarray(masks, bool)
+    if values.shape != masks.shape or values.ndim != 3:
         raise ValueError(f"values and masks must be stacks of equal shape (R, d1, d2); got {values.shape}, {masks.shape}")
-    if not masks.any(axis=(1, 2)).all():
-        raise ValueError("every problem in the batch needs at least one observed entry")
-    if lr <= 0 or init_scale <= 0:
-        raise ValueError(f"lr and init_scale must be positive, got lr={lr}, init_scale={init_scale}")
-    R, d1, d2 = values.shape
-    d = max(d1, d2)
-    rng = _rng(seed)
-    A = init_scale * rng.standard_normal((R, d1, d))
-    B = init_scale * rng.standard_normal((R, d, d2))
-    V = np.where(masks, values, 0.0)
-    Pm = masks.astype(float)
-    n = Pm.sum(axis=(1, 2))
-    target = tol * (np.sum(V * V, axis=(1, 2)) / n)   # stop when the loss is below tol * mean M_ij^2
-    scale = (2.0 / n)[:, None, None] * Pm       # dR/dW = (2/n) P o (W - M)
-    steps = np.full(R, int(max_steps))
-    lossv = np.full(R, np.inf)
-    act = np.arange(R)
-    a, b, v, s = A, B, V, scale
-    step = 0
-    while act.size and step < max_steps:
-        k = min(check_every, max_steps - step)
-        with np.errstate(over="ignore", invalid="ignore"):   # a diverging run is caught just below
-            for _ in range(k):
-                E = s * (a @ b - v)
-                a, b = a - lr * (E @ np.swapaxes(b, 1, 2)), b - lr * (np.swapaxes(a, 1, 2) @ E)
-            D = np.where(masks[act], a @ b - v, 0.0)
-            cur = np.sum(D * D, axis=(1, 2)) / n[act]
-        step += k
-        if not np.all(np.isfinite(cur)) or np.any(cur > 1e8):
-            raise DivergenceError(f"gradient descent diverged near step {step}: lr={lr} is too large; "
-                                  f"try lr={lr / 10:g}")
-        lossv[act] = cur
-        A[act], B[act] = a, b
-        done = cur < target[act]
-        if done.any():
-            steps[act[done]] = step
-            keep = ~done
-            act, a, b, v, s = act[keep], a[keep], b[keep], v[keep], s[keep]
-    return A @ B, lossv, steps
+    n = np.maximum(masks.sum(axis=(1, 2)), 1)
+    mean_square = np.sum(np.where(masks, values, 0.0) ** 2, axis=(1, 2)) / n
+    return gradient_descent_batch(values, masks, init_scale, lr, max_steps, tol * mean_square, _rng(seed),
+                                  check_every=check_every)
 
 
 def train_batch(values, masks, trainer: str = "gd", init_scale: float = 1e-8, lr: float = 0.1,

@@ -234,25 +234,31 @@ def gradient_flow(problem, init_scale: float = 1e-3, t_max: float = 1e6, tol: fl
 
 
 def gradient_descent_batch(values, masks, init_scale: float = 1e-3, lr: float = 0.1, max_steps: int = 100_000,
-                           tol: float = 1e-10, seed=0, width: int | None = None):
+                           tol=1e-10, seed=0, width: int | None = None, check_every: int = 10):
     """Gradient descent on many problems of one shape at once (depth 2).
 
-    All runs advance together with batched matrix products; a run stops moving once its loss
-    is below ``tol``. Each run has its own initial direction drawn from one generator.
+    All runs advance together with batched matrix products. Every ``check_every`` steps the
+    losses are checked and the runs whose loss is below ``tol`` leave the batch, so late steps
+    only touch the slow runs. Each run has its own initial direction, drawn from one generator
+    (all of :math:`A` first, then all of :math:`B`).
 
     Parameters
     ----------
     values, masks : array_like, shape (R, d1, d2)
         Stacked problems (values where unobserved are ignored).
-    init_scale, lr, max_steps, tol, seed, width
+    init_scale, lr, max_steps, seed, width
         As in :func:`gradient_descent`.
+    tol : float or array_like, shape (R,)
+        A run stops once :math:`R_S <` its ``tol``.
+    check_every : int
+        How often (in steps) losses are checked.
 
     Returns
     -------
     W : ndarray, shape (R, d1, d2)
     loss : ndarray, shape (R,)
     steps : ndarray of int, shape (R,)
-        Steps each run took (``max_steps`` if it never reached ``tol``).
+        Steps each run took, a multiple of ``check_every`` (``max_steps`` if it never reached ``tol``).
 
     Raises
     ------
@@ -268,27 +274,38 @@ def gradient_descent_batch(values, masks, init_scale: float = 1e-3, lr: float = 
     if not masks.any(axis=(1, 2)).all():
         raise ValueError("every problem in the batch needs at least one observed entry")
     _check_positive("lr", lr)
+    _check_positive("init_scale", init_scale)
     R, d1, d2 = values.shape
     rng = np.random.default_rng(seed)
     d = max(d1, d2) if width is None else int(width)
     A = init_scale * rng.standard_normal((R, d1, d))
     B = init_scale * rng.standard_normal((R, d, d2))
-    values = np.where(masks, values, 0.0)
-    n = masks.sum(axis=(1, 2))[:, None, None]
+    V = np.where(masks, values, 0.0)
+    n = masks.sum(axis=(1, 2))
+    target = np.broadcast_to(np.asarray(tol, float), (R,))
+    scale = (2.0 / n)[:, None, None] * masks      # dR/dW = (2/n) P o (W - M)
     steps = np.full(R, int(max_steps))
-    active = np.ones(R, bool)
-    lossv = np.empty(R)
-    for step in range(int(max_steps) + 1):
-        diff = np.where(masks, A @ B - values, 0.0)
-        lossv = np.sum(diff * diff, axis=(1, 2)) / n[:, 0, 0]
-        if not np.all(np.isfinite(lossv)) or np.any(lossv > 1e8):
-            raise DivergenceError(f"batched gradient descent diverged at step {step}: lr={lr} is too large; "
+    lossv = np.sum(V * V, axis=(1, 2)) / n
+    act = np.arange(R)
+    a, b, v, sc = A, B, V, scale
+    step = 0
+    while act.size and step < max_steps:
+        k = min(int(check_every), int(max_steps) - step)
+        with np.errstate(over="ignore", invalid="ignore"):   # a diverging run is caught just below
+            for _ in range(k):
+                E = sc * (a @ b - v)
+                a, b = a - lr * (E @ np.swapaxes(b, 1, 2)), b - lr * (np.swapaxes(a, 1, 2) @ E)
+            D = np.where(masks[act], a @ b - v, 0.0)
+            cur = np.sum(D * D, axis=(1, 2)) / n[act]
+        step += k
+        if not np.all(np.isfinite(cur)) or np.any(cur > 1e8):
+            raise DivergenceError(f"batched gradient descent diverged near step {step}: lr={lr} is too large; "
                                   f"try lr={lr / 10:g}")
-        newly = active & (lossv < tol)
-        steps[newly] = step
-        active &= ~newly
-        if not active.any() or step == max_steps:
-            break
-        E = (2.0 / n) * diff * active[:, None, None]
-        A, B = A - lr * (E @ np.swapaxes(B, 1, 2)), B - lr * (np.swapaxes(A, 1, 2) @ E)
+        lossv[act] = cur
+        A[act], B[act] = a, b
+        done = cur < target[act]
+        if done.any():
+            steps[act[done]] = step
+            keep = ~done
+            act, a, b, v, sc = act[keep], a[keep], b[keep], v[keep], sc[keep]
     return A @ B, lossv, steps
