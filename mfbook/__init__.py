@@ -17,3 +17,4 @@ __version__ = "0.1.0"
 
 set_style()
 from . import sweep
+from . import manifolds

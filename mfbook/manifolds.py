@@ -1,0 +1,208 @@
+"""Invariant manifolds of :math:`W = AB`: points of :math:`\\Omega_k`, subspace tests, flows from a given point.
+
+For linearly independent :math:`\\alpha_1, \\dots, \\alpha_k \\in \\mathbb R^d` with span :math:`V`, the book
+writes
+
+.. math:: \\Omega_k(V) = \\{(A, B) : \\mathrm{row}(A) \\subseteq V,\\ \\mathrm{col}(B) \\subseteq V\\},
+
+whose generic points have :math:`\\mathrm{row}(A) = \\mathrm{col}(B) = V` (Bai, Zhao & Zhang 2024,
+Proposition 1). Gradient flow :math:`\\dot A = -E B^\\top`, :math:`\\dot B = -A^\\top E` with
+:math:`E = \\frac2n P_{S_x}(AB - M)` maps :math:`\\Omega_k(V)` into itself for any data. When :math:`G_M` is
+disconnected, choosing one subspace :math:`V_c` per connected component (rows :math:`a_i` and columns
+:math:`b_j` of component :math:`c` in :math:`V_c`) gives the smaller invariant sets of Proposition 2.
+
+Explained in: chapter 3 (Hierarchical intrinsic invariant manifolds).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .completion import as_completion
+from .factorization import loss_gradient
+
+__all__ = ["omega_k_point", "component_point", "subspace_basis", "principal_angles", "off_subspace",
+           "flow_from"]
+
+
+def _rng(seed):
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def subspace_basis(X, tol: float = 1e-8, side: str = "row") -> np.ndarray:
+    """Orthonormal basis (columns) of the row space (``side="row"``) or column space of ``X``.
+
+    Directions whose singular value is below ``tol`` times the largest are dropped.
+
+    Explained in: chapter 3 (Hierarchical intrinsic invariant manifolds).
+    """
+    X = np.asarray(X, float)
+    if side not in ("row", "col"):
+        raise ValueError(f"side must be 'row' or 'col', got {side!r}")
+    U, s, Vt = np.linalg.svd(X, full_matrices=False)
+    r = int(np.sum(s > tol * max(s[0] if s.size else 0.0, 1e-300)))
+    return (Vt[:r].T if side == "row" else U[:, :r]).copy()
+
+
+def principal_angles(U, V) -> np.ndarray:
+    """Principal angles (radians, ascending) between the column spans of ``U`` and ``V``.
+
+    :math:`\\cos\\theta_i = \\sigma_i(Q_U^\\top Q_V)` with orthonormal bases :math:`Q_U, Q_V`.
+    Two subspaces are equal iff they have the same dimension and every angle is 0.
+
+    Explained in: chapter 3 (Hierarchical intrinsic invariant manifolds).
+    """
+    QU, _ = np.linalg.qr(np.asarray(U, float))
+    QV, _ = np.linalg.qr(np.asarray(V, float))
+    s = np.clip(np.linalg.svd(QU.T @ QV, compute_uv=False), -1.0, 1.0)
+    return np.sort(np.arccos(s))
+
+
+def off_subspace(X, basis, axis: str = "row") -> float:
+    """Relative size of the part of ``X``'s rows (``axis="row"``) or columns outside ``span(basis)``.
+
+    :math:`\\|X(I - QQ^\\top)\\|_F / \\|X\\|_F` for rows, :math:`\\|(I - QQ^\\top)X\\|_F / \\|X\\|_F` for columns,
+    :math:`Q` an orthonormal basis of the columns of ``basis``. Returns 0 for ``X = 0``. Batched over
+    leading axes of ``X``.
+
+    Explained in: chapter 3 (Hierarchical intrinsic invariant manifolds).
+    """
+    X = np.asarray(X, float)
+    basis = np.asarray(basis, float)
+    if basis.size == 0:
+        Q = np.zeros((X.shape[-1] if axis == "row" else X.shape[-2], 0))
+    else:
+        Q, _ = np.linalg.qr(basis)
+    if axis == "row":
+        R = X - (X @ Q) @ Q.T
+    elif axis == "col":
+        R = X - Q @ (Q.T @ X)
+    else:
+        raise ValueError(f"axis must be 'row' or 'col', got {axis!r}")
+    num = np.sqrt(np.sum(R * R, axis=(-2, -1)))
+    den = np.sqrt(np.sum(X * X, axis=(-2, -1)))
+    return np.where(den > 0, num / np.maximum(den, 1e-300), 0.0)
+
+
+def omega_k_point(shape, k: int, d: int | None = None, scale: float = 1.0, seed=0, basis=None):
+    """A random point of :math:`\\Omega_k`: :math:`A = C_1 Q^\\top`, :math:`B = Q C_2`.
+
+    :math:`Q` (d x k) is an orthonormal basis of :math:`V = \\mathrm{span}\\{\\alpha_1..\\alpha_k\\}` (random
+    unless ``basis`` gives the :math:`\\alpha_i` as columns), :math:`C_1` (d1 x k) and :math:`C_2` (k x d2) are
+    Gaussian times ``scale``; for ``k <= min(d1, d2)`` they have full rank k almost surely, so
+    :math:`\\mathrm{row}(A) = \\mathrm{col}(B) = V`.
+
+    Returns
+    -------
+    A : ndarray (d1, d), B : ndarray (d, d2), Q : ndarray (d, k)
+
+    Explained in: chapter 3 (Hierarchical intrinsic invariant manifolds).
+    """
+    d1, d2 = shape
+    d = max(d1, d2) if d is None else d
+    if not (0 <= k <= d):
+        raise ValueError(f"k must be between 0 and d = {d}, got {k}")
+    rng = _rng(seed)
+    if basis is None:
+        Q, _ = np.linalg.qr(rng.standard_normal((d, k))) if k else (np.zeros((d, 0)), None)
+    else:
+        basis = np.asarray(basis, float)
+        if basis.shape != (d, k) or (k and np.linalg.matrix_rank(basis) < k):
+            raise ValueError(f"basis must be {d} x {k} with independent columns")
+        Q, _ = np.linalg.qr(basis) if k else (np.zeros((d, 0)), None)
+    A = scale * rng.standard_normal((d1, k)) @ Q.T
+    B = scale * Q @ rng.standard_normal((k, d2))
+    return A, B, Q
+
+
+def component_point(problem, dims, d: int | None = None, scale: float = 1.0, seed=0, orthogonal: bool = False):
+    """A random point of a sub-:math:`\\Omega_k` manifold (Proposition 2) for a disconnected pattern.
+
+    Component :math:`c` of :math:`G_M` (in the order of ``connectivity(problem).components``) gets its own
+    random subspace :math:`V_c` of dimension ``dims[c]`` (0 switches the component off); the
+    subspaces together are linearly independent, :math:`k = \\sum_c` ``dims[c]``. Rows :math:`a_i` and
+    columns :math:`b_j` of component :math:`c` are random vectors of :math:`V_c`; rows and columns outside
+    every component are 0. With ``orthogonal=True`` the :math:`V_c` are mutually orthogonal, which is
+    needed for invariance when an observed *zero* links two components (its residual
+    :math:`a_i^\top b_j` must vanish); otherwise they are independent but oblique.
+
+    Returns
+    -------
+    A, B : ndarray
+    bases : list of ndarray (d, dims[c]), orthonormal basis of each :math:`V_c`
+
+    Explained in: chapter 3 (Hierarchical intrinsic invariant manifolds).
+    """
+    from .connectivity import connectivity
+
+    problem = as_completion(problem)
+    comps = connectivity(problem).components
+    if len(dims) != len(comps):
+        raise ValueError(f"need one dimension per component ({len(comps)}), got {len(dims)}")
+    d1, d2 = problem.shape
+    d = max(d1, d2) if d is None else d
+    k = int(sum(dims))
+    if k > d:
+        raise ValueError(f"the subspaces need sum(dims) = {k} <= d = {d}")
+    rng = _rng(seed)
+    Q = np.linalg.qr(rng.standard_normal((d, max(k, 1))))[0][:, :k]
+    # unless asked for orthogonal subspaces, mix the columns so that the V_c are independent but oblique
+    if k and not orthogonal:
+        Q = Q @ (np.eye(k) + 0.3 * np.triu(rng.standard_normal((k, k)), 1))
+    A = np.zeros((d1, d))
+    B = np.zeros((d, d2))
+    bases, start = [], 0
+    for comp, m in zip(comps, dims):
+        Vc = Q[:, start:start + m]
+        start += m
+        bases.append(np.linalg.qr(Vc)[0] if m else Vc)
+        if m:
+            A[list(comp.rows)] = scale * rng.standard_normal((len(comp.rows), m)) @ Vc.T
+            B[:, list(comp.cols)] = scale * Vc @ rng.standard_normal((m, len(comp.cols)))
+    return A, B, bases
+
+
+def flow_from(A0, B0, problem, t_max: float, steps: int = 2000, record_every: int = 10):
+    """Gradient flow of :math:`R_S` from the given factors, by classical Runge-Kutta (RK4) with a fixed step.
+
+    A fixed step makes the map deterministic and exactly decoupled across connected components (no
+    adaptive step size shared between them), which chapter 3 uses to compare runs bit for bit.
+
+    Parameters
+    ----------
+    A0, B0 : ndarray (d1, d), (d, d2)
+    problem : Completion or str
+    t_max : float
+        Final time; the step is ``t_max / steps``.
+
+    Returns
+    -------
+    t : ndarray (T,), A : ndarray (T, d1, d), B : ndarray (T, d, d2), loss : ndarray (T,)
+
+    Explained in: chapter 3 (Hierarchical intrinsic invariant manifolds).
+    """
+    problem = as_completion(problem)
+    values, mask = problem.values, problem.mask
+    A, B = np.array(A0, float), np.array(B0, float)
+    h = float(t_max) / int(steps)
+
+    def f(A, B):
+        _, (gA, gB) = loss_gradient([A, B], values, mask)
+        return -gA, -gB
+
+    ts, As, Bs = [0.0], [A.copy()], [B.copy()]
+    for s in range(1, int(steps) + 1):
+        k1 = f(A, B)
+        k2 = f(A + 0.5 * h * k1[0], B + 0.5 * h * k1[1])
+        k3 = f(A + 0.5 * h * k2[0], B + 0.5 * h * k2[1])
+        k4 = f(A + h * k3[0], B + h * k3[1])
+        A = A + (h / 6) * (k1[0] + 2 * k2[0] + 2 * k3[0] + k4[0])
+        B = B + (h / 6) * (k1[1] + 2 * k2[1] + 2 * k3[1] + k4[1])
+        if not (np.all(np.isfinite(A)) and np.all(np.isfinite(B))):
+            raise ValueError("the flow left every bound: use a smaller step (more steps)")
+        if s % record_every == 0 or s == steps:
+            ts.append(s * h)
+            As.append(A.copy())
+            Bs.append(B.copy())
+    As, Bs = np.stack(As), np.stack(Bs)
+    lossv, _ = loss_gradient([As, Bs], values, mask)
+    return np.array(ts), As, Bs, lossv
