@@ -20,7 +20,7 @@ import numpy as np
 from .completion import as_completion
 from .factorization import loss_gradient
 
-__all__ = ["omega_k_point", "component_point", "subspace_basis", "principal_angles", "off_subspace",
+__all__ = ["omega_k_point", "component_point", "subspace_basis", "principal_angles", "off_subspace", "balanced_factors",
            "flow_from"]
 
 
@@ -206,3 +206,32 @@ def flow_from(A0, B0, problem, t_max: float, steps: int = 2000, record_every: in
     As, Bs = np.stack(As), np.stack(Bs)
     lossv, _ = loss_gradient([As, Bs], values, mask)
     return np.array(ts), As, Bs, lossv
+
+
+def balanced_factors(W, d: int | None = None, tol: float = 1e-10):
+    """Balanced factors of ``W``: :math:`A = U_r \\Sigma_r^{1/2}`, :math:`B = \\Sigma_r^{1/2} V_r^\\top`, padded to width ``d``.
+
+    :math:`r` is the numerical rank (singular values above ``tol`` times the largest). They satisfy
+    :math:`A^\\top A = BB^\\top` and :math:`\\mathrm{row}(A) = \\mathrm{col}(B) = \\mathrm{span}\\{e_1..e_r\\}`, the
+    factorization that small-initialization training produces (up to a rotation of the hidden
+    space). If :math:`W` is a critical value of the loss restricted to rank :math:`r` (a plateau of
+    :func:`mfbook.small_init_limit`), these factors are a critical point of :math:`R_S`.
+
+    Returns
+    -------
+    A : ndarray (d1, d), B : ndarray (d, d2)
+
+    Explained in: chapter 4 (Training dynamics, Theorem 1).
+    """
+    W = np.asarray(W, float)
+    d1, d2 = W.shape
+    d = max(d1, d2) if d is None else d
+    U, s, Vt = np.linalg.svd(W, full_matrices=False)
+    r = int(np.sum(s > tol * max(s[0], 1e-300))) if s.size and s[0] > 0 else 0
+    if r > d:
+        raise ValueError(f"W has rank {r} > d = {d}")
+    A = np.zeros((d1, d))
+    B = np.zeros((d, d2))
+    A[:, :r] = U[:, :r] * np.sqrt(s[:r])
+    B[:r] = np.sqrt(s[:r])[:, None] * Vt[:r]
+    return A, B

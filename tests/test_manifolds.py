@@ -78,3 +78,13 @@ def test_bad_arguments():
         mf.omega_k_point((3, 3), 2, d=3, basis=np.ones((3, 2)))
     with pytest.raises(ValueError):
         mf.subspace_basis(np.eye(2), side="diag")
+
+
+def test_balanced_factors_are_critical_at_the_plateaus():
+    p = mfbook.Completion.parse(FOUR)
+    for s in mfbook.small_init_limit(FOUR).saddles:
+        A, B = mf.balanced_factors(s.W)
+        assert np.allclose(A @ B, s.W, atol=1e-12)
+        assert np.allclose(A.T @ A, B @ B.T, atol=1e-10)
+        _, grads = mfbook.loss_gradient([A, B], p.values, p.mask)
+        assert max(np.abs(g).max() for g in grads) < 1e-10
