@@ -157,7 +157,7 @@ $\overline{\Omega}_k(V)$ for the larger set where $\mathrm{row}(A) \subseteq V$ 
 it is a linear subspace of parameter space, and $\Omega_k(V)$ is its part of full rank $k$.
 ```
 
-```{prf:proposition} Hierarchical intrinsic invariant manifolds {cite}`bai2024connectivity`
+```{prf:proposition} Hierarchical intrinsic invariant manifolds
 :label: prop-hiim
 
 For the model $W = AB$ and the manifolds of {prf:ref}`def-omega-k`:
@@ -167,6 +167,8 @@ For the model $W = AB$ and the manifolds of {prf:ref}`def-omega-k`:
 3. *(hierarchy)* $\Omega_0 \subsetneq \Omega_1 \subsetneq \cdots \subsetneq \Omega_k$, where
    $\Omega_j = \Omega_j(\alpha_1, \dots, \alpha_j)$ and the inclusions are read for the closed sets
    $\overline{\Omega}_j$ (a point of $\Omega_{j}$ is a degenerate point of $\Omega_{j+1}$).
+
+(Proposition 1 of {cite}`bai2024connectivity`.)
 ```
 
 The proof of invariance below is our own derivation from {eq}`hiim-flow`; it proves the statement
@@ -345,7 +347,7 @@ $\sum_c \dim V_c = k$, and ask that the rows $a_i$ and columns $b_j$ of componen
 Then $\dot a_i = -\sum_j E_{ij} b_j$ only involves columns of the same component, so $a_i$ stays in
 $V_c$; the argument of {prf:ref}`prop-hiim` goes through component by component.
 
-```{prf:proposition} Sub-$\Omega_k$ invariant manifolds {cite}`bai2024connectivity`
+```{prf:proposition} Sub-$\Omega_k$ invariant manifolds
 :label: prop-sub-omega
 
 If $G_M$ is disconnected with $m$ components, there are sets $\omega_k \subsetneq \Omega_k$ (one subspace
@@ -353,6 +355,8 @@ $V_c$ per component, as above) such that
 1. *(invariance)* gradient flow started in $\omega_k$ stays in $\omega_k$;
 2. *(intrinsic)* this holds for the fixed pattern $S_x$ and *any* observed values;
 3. *(strict subset of outputs)* $\{AB : \theta \in \omega_k\} \subsetneq \{AB : \theta \in \Omega_k\}$.
+
+(Proposition 2 of {cite}`bai2024connectivity`.)
 ```
 
 ```{prf:proof}

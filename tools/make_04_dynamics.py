@@ -101,8 +101,9 @@ assert limit4.rank == 3 and abs(limit4.W[1, 3] - 1.2) < 1e-8       # and so does
 md(r"""
 From $\alpha = 1$ the learned matrix has four clearly non-zero singular values: the flow fits the 15
 observed entries from a starting point that already has rank 4, and the hidden entry keeps a value
-that has nothing to do with the truth. As $\alpha$ shrinks, the fourth singular value falls with it
-(roughly like $\alpha$), and the hidden entry converges to $1.2$. The other three singular values
+that has nothing to do with the truth. As $\alpha$ shrinks, the fourth singular value falls steeply
+(to $10^{-7}$ at $\alpha = 10^{-2}$ and to the level of rounding errors from $\alpha \approx 10^{-8}$ on), and the
+hidden entry converges to $1.2$. The other three singular values
 settle at $15.779, 2.095, 0.909$, those of the true matrix.
 """)
 
@@ -199,11 +200,13 @@ md(r"""
 A plateau is a neighbourhood of a critical point $\theta_c$. Training leaves it only if the point is
 unstable. The first theorem says that this is always the case unless the point is already optimal.
 
-```{prf:theorem} Loss landscape {cite}`bai2024connectivity`
+```{prf:theorem} Loss landscape
 :label: thm-landscape
 
 For any data $S$, every critical point of $R_S(A, B)$ is either a strict saddle (the Hessian has a
 negative eigenvalue) or a global minimum.
+
+(Theorem 1 of {cite}`bai2024connectivity`.)
 ```
 
 We check it at every critical point visited by the $\alpha \to 0$ limit path of the $4\times4$ example,
@@ -270,7 +273,7 @@ $$ (lambda-one)
 the largest singular value of the (scaled) residual. This is our rewriting of the paper's
 Assumption 1 and Theorem 2; the assertions below check it.
 
-```{prf:theorem} Escape from a critical point {cite}`bai2024connectivity`
+```{prf:theorem} Escape from a critical point
 :label: thm-escape
 
 Let $\theta_c \in \Omega_k$ be a critical point reached from initialization scale $\alpha$, with a
@@ -279,6 +282,8 @@ initial direction. Then, as $\alpha \to 0$, the trajectory leaves $\theta_c$ alo
 of $-\nabla^2 R_S(\theta_c)$, whose rate is {eq}`lambda-one`; leaving adds one rank, so it enters
 $\Omega_{k+1}$; and the trajectories for different $\alpha$ coincide after the time shift
 $\frac{1}{\lambda_1}\log\frac{1}{\alpha}$.
+
+(Theorem 2 of {cite}`bai2024connectivity`.)
 ```
 
 ### The rate and the direction
