@@ -18,3 +18,4 @@ __version__ = "0.1.0"
 set_style()
 from . import sweep
 from . import manifolds
+from . import sensing

@@ -1,0 +1,62 @@
+"""Unit tests for mfbook.sensing (matrix sensing, commuting measurements, u (.) u, the lift)."""
+import numpy as np
+import pytest
+
+from mfbook import sensing
+
+
+def test_gaussian_sensing_shapes_and_values():
+    p = sensing.gaussian_sensing(n=7, m=11, rank=2, seed=0)
+    assert p.A.shape == (11, 7, 7) and p.b.shape == (11,)
+    assert np.linalg.matrix_rank(p.X_star) == 2 and np.isclose(np.linalg.norm(p.X_star), np.sqrt(2))
+    assert np.allclose(p.measure(p.X_star), p.b) and p.loss(p.X_star) < 1e-25 and p.test_error(p.X_star) == 0
+    with pytest.raises(ValueError):
+        sensing.gaussian_sensing(n=3, m=5, rank=4)
+
+
+def test_matrix_model_reaches_min_frobenius():
+    p = sensing.gaussian_sensing(n=8, m=20, rank=1, seed=1)
+    run = sensing.sensing_descent(p, "matrix", lr=0.02, steps=2000)
+    x = np.linalg.lstsq(p.A.reshape(20, -1), p.b, rcond=None)[0].reshape(8, 8)
+    assert np.allclose(run["X"][0], x, atol=1e-8)
+
+
+def test_factorized_batch_recovers_low_rank_where_the_matrix_model_does_not():
+    p = sensing.gaussian_sensing(n=8, m=40, rank=1, seed=2)
+    both = sensing.sensing_descent(p, "factorized", init_scale=[1e-3, 1e-6], lr=0.05, steps=1500, seed=3)
+    assert both["train"].shape[0] == 2 and both["train"][1, -1] < 1e-8
+    assert both["test"][1, -1] < 1e-3 < both["test"][0, -1]      # 40 measurements >> 15 degrees of freedom
+    plain = sensing.sensing_descent(p, "matrix", lr=0.02, steps=1500)
+    assert plain["test"][0, -1] > 0.3
+    with pytest.raises(ValueError):
+        sensing.sensing_descent(p, "bad")
+    with pytest.raises(ValueError):
+        sensing.sensing_descent(p, "factorized", lr=50.0, steps=50)
+
+
+def test_commuting_theorem_and_vector_corollary():
+    A, b, Q, D = sensing.commuting_measurements(n=6, m=3, seed=0)
+    assert np.allclose(A[0] @ A[1], A[1] @ A[0])
+    X_nn = sensing.min_nuclear_norm_psd(A, b)
+    X = sensing.symmetric_descent(A, b, init_scale=1e-5, lr=0.05, steps=20000)["X"]
+    assert np.abs(X - X_nn).max() < 1e-4
+    x_l1 = sensing.min_l1_nonnegative(D, b)
+    x, loss = sensing.hadamard_descent(D, b, init_scale=1e-5, lr=0.05, steps=20000)
+    assert loss[0] < 1e-10 and np.abs(x[0] - x_l1).max() < 1e-4
+
+
+def test_lift_gives_the_same_iterates():
+    p = sensing.gaussian_sensing(n=4, m=6, rank=1, seed=4)
+    rng = np.random.default_rng(0)
+    U0, V0 = 0.1 * rng.standard_normal((4, 3)), 0.1 * rng.standard_normal((4, 3))
+    path, _, _ = sensing.asymmetric_descent(p.A, p.b, U0, V0, lr=0.05, steps=100)
+    sym = sensing.symmetric_descent(sensing.lift_measurements(p.A), p.b, U0=np.vstack([U0, V0]), lr=0.05,
+                                    steps=100, record=True)
+    assert np.abs(sym["path"][:, :4, 4:] - path).max() < 1e-13
+    full = sensing.lift_measurements(p.A, half=False)
+    assert np.allclose(full, 2 * sensing.lift_measurements(p.A)) and np.allclose(full, full.transpose(0, 2, 1))
+
+
+def test_docstrings_name_the_chapter():
+    for name in sensing.__all__:
+        assert "Explained in" in (getattr(sensing, name).__doc__ or ""), name
