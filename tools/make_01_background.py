@@ -183,9 +183,27 @@ for q, lim in limits.items():
     print(f"{q:10s} limit * = {lim.W[miss]:8.4f}   min-nuclear * = {nucs[q][miss]:7.4f}   rank {lim.rank}")
 """)
 
+md(r"""
+The first example reaches its limit only slowly. Plain gradient descent (step $0.1$, seed $0$) from
+$\alpha = 10^{-3}, 10^{-6}, \dots, 10^{-15}$:
+""")
+
+code(r"""
+zero_fill = np.array([mfbook.gradient_descent("0 1; 2 *", init_scale=s, lr=0.1, seed=0).W[1, 1]
+                      for s in 10.0 ** -np.arange(3, 16, 3)])
+print(np.round(zero_fill, 5))
+""")
+
 code(r"""
 # claim C3
 assert abs(limits["0 1; 2 *"].W[1, 1]) < 1e-6 and abs(nucs["0 1; 2 *"][1, 1]) < 1e-4
+assert np.all(np.diff(np.abs(zero_fill)) < 0) and 0.1 < zero_fill[0] < 0.4    # 0.23 at 1e-3 ...
+assert np.all(np.abs(zero_fill[1:] / zero_fill[:-1]) < 0.2) and abs(zero_fill[-1]) < 1e-3   # ... /7 per factor 1000
+""")
+
+md(r"""
+Each factor $1000$ in $\alpha$ divides the learned entry by about $7$ ($0.23$, $0.033$, $0.0048$, $0.0007$,
+$0.0001$): the limit $0$ is approached, but only logarithmically in $\alpha$.
 """)
 
 code(r"""
