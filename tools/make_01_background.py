@@ -203,7 +203,7 @@ assert np.all(np.abs(zero_fill[1:] / zero_fill[:-1]) < 0.2) and abs(zero_fill[-1
 
 md(r"""
 Each factor $1000$ in $\alpha$ divides the learned entry by about $7$ ($0.23$, $0.033$, $0.0048$, $0.0007$,
-$0.0001$): the limit $0$ is approached, but only logarithmically in $\alpha$.
+$0.0001$): the limit $0$ is approached, but only like a small power of the scale, about $\alpha^{0.28}$.
 """)
 
 code(r"""
