@@ -238,8 +238,9 @@ learned = np.array([[mfbook.gradient_descent("1 2; 10 *", init_scale=s, lr=0.1, 
                      for k in range(5)] for s in scales])
 fig, ax = plt.subplots(figsize=(5, 3.2))
 ax.semilogx(scales, learned.mean(1), "o-", lw=2, label="gradient descent (mean of 5 seeds)")
+ax.fill_between(scales, learned.min(1), learned.max(1), alpha=0.3, label="range over seeds")
 ax.axhline(20, color="k", ls="--", lw=2, label="small-init limit")
-ax.set_xlabel(r"init scale $\alpha$"); ax.set_ylabel("learned entry"); ax.invert_xaxis(); ax.legend();
+ax.set_xlabel(r"init scale $\alpha$"); ax.set_ylabel("learned entry"); ax.invert_xaxis(); ax.legend(loc="center right");
 print(np.round(learned.mean(1), 3))
 """)
 
