@@ -2,27 +2,14 @@
 
 Run from the repository root:  .venv/bin/python tools/make_03_hiim.py
 """
+import sys
 from pathlib import Path
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+sys.path.insert(0, str(Path(__file__).parent))
+from _nbgen import INSTALL, NB  # noqa: E402
 
-INSTALL = '''# Colab / Binder: install the book's helper package when it is missing (does nothing locally)
-try:
-    import mfbook
-except ImportError:
-    %pip install -q "mfbook @ git+https://github.com/mfbook/implicit-regularization-book@v0.1.0"
-    import mfbook'''
-
-cells = []
-
-
-def md(text):
-    cells.append(new_markdown_cell(text.strip("\n")))
-
-
-def code(text):
-    cells.append(new_code_cell(text.strip("\n")))
+nb = NB()
+md, code = nb.md, nb.code
 
 
 md(r"""
@@ -511,9 +498,4 @@ $V_2$, which the data never see.
   saddles appear (chapter 4).
 """)
 
-nb = new_notebook(cells=cells)
-nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
-nb.metadata["language_info"] = {"name": "python"}
-out = Path(__file__).resolve().parents[1] / "chapters" / "03_hiim.ipynb"
-nbformat.write(nb, out)
-print("wrote", out)
+nb.write(Path(__file__).resolve().parents[1] / "chapters" / "03_hiim.ipynb")

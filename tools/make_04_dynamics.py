@@ -2,27 +2,14 @@
 
 Run from the repository root:  .venv/bin/python tools/make_04_dynamics.py
 """
+import sys
 from pathlib import Path
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+sys.path.insert(0, str(Path(__file__).parent))
+from _nbgen import INSTALL, NB  # noqa: E402
 
-INSTALL = '''# Colab / Binder: install the book's helper package when it is missing (does nothing locally)
-try:
-    import mfbook
-except ImportError:
-    %pip install -q "mfbook @ git+https://github.com/mfbook/implicit-regularization-book@v0.1.0"
-    import mfbook'''
-
-cells = []
-
-
-def md(text):
-    cells.append(new_markdown_cell(text.strip("\n")))
-
-
-def code(text):
-    cells.append(new_code_cell(text.strip("\n")))
+nb = NB()
+md, code = nb.md, nb.code
 
 
 md(r"""
@@ -599,9 +586,4 @@ is again a rank-2 matrix with the two blocks fitted in turn.
   sub-optimal rank-1 saddle: the lowest-rank completion is missed.
 """)
 
-nb = new_notebook(cells=cells)
-nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
-nb.metadata["language_info"] = {"name": "python"}
-out = Path(__file__).resolve().parents[1] / "chapters" / "04_dynamics.ipynb"
-nbformat.write(nb, out)
-print("wrote", out)
+nb.write(Path(__file__).resolve().parents[1] / "chapters" / "04_dynamics.ipynb")
