@@ -146,7 +146,7 @@ md(r"""
 ## Connected patterns: minimum rank
 
 ```{prf:theorem} Minimum rank
-:label: thm-min-rank
+:label: thm5-min-rank
 
 Let $W_t = A(t)B(t)$ follow gradient flow from $\alpha\,\theta_0$ with $W_0$ of full rank, and suppose
 that along the way $W_t$ reaches an optimum of the loss within each invariant manifold $\Omega_k$ that
@@ -198,7 +198,7 @@ assert rows[-1][0].rank == 3 and abs(rows[-1][0].W[1, 3] - 1.2) < 1e-6
 md(r"""
 On each connected example the loss at every plateau equals the best rank-$k$ fit to the printed
 precision (we allow $10^{-5}$ of the mean squared observation), so the hypothesis of
-{prf:ref}`thm-min-rank` holds, and the learned rank equals the minimum rank. Some plateaus are
+{prf:ref}`thm5-min-rank` holds, and the learned rank equals the minimum rank. Some plateaus are
 skipped (for example ranks `[0, 2]`): when the top singular value of the residual is nearly
 double, two directions escape together and the rank-1 plateau is too short to be detected.
 """)
@@ -207,7 +207,7 @@ md(r"""
 ## Complete bipartite components: minimum nuclear norm
 
 ```{prf:theorem} Minimum nuclear norm
-:label: thm-min-nuclear
+:label: thm5-min-nuclear
 
 Suppose the observation graph of $M$ is disconnected and every connected component is a complete
 bipartite graph. Let $W_0$ have full rank. If $\widehat W = \lim_{\alpha\to0} W_\infty(\alpha\theta_0)$
@@ -226,7 +226,7 @@ Different components use disjoint rows and disjoint columns.
 the disjoint diagonal blocks (after permuting rows and columns, the blocks sit on the diagonal, and
 deleting the off-diagonal blocks can only decrease the nuclear norm: this "pinching" inequality
 follows from $\|W\|_* = \max_{\|Q\|_2\le1}\langle Q, W\rangle$ with $Q$ block diagonal). So
-$$\|W\|_* \;\ge\; \sum_k \|M_k\|_* \qquad\text{for every completion } W .$$ (eq-pinching)
+$$\|W\|_* \;\ge\; \sum_k \|M_k\|_* \qquad\text{for every completion } W .$$
 
 *The limit reaches the bound.* Let $A_k = A[R_k, :]$ and $B_k = B[:, C_k]$. The component system is a
 gradient flow for $\frac1n\|A_kB_k - M_k\|_F^2$ alone, and it conserves $A_k^\top A_k - B_kB_k^\top$
@@ -237,7 +237,7 @@ $Q^\top Q = I$, hence $\|A_k\|_F^2 = \|B_k\|_F^2 = \operatorname{tr}\Sigma = \|M
 columns outside all components are never trained and stay $O(\alpha)$. Finally
 $\|AB\|_* \le \|A\|_F\|B\|_F \le \frac12(\|A\|_F^2 + \|B\|_F^2)$, so
 $$\|\widehat W\|_* \le \tfrac12\sum_k\big(\|A_k\|_F^2 + \|B_k\|_F^2\big) = \sum_k \|M_k\|_* ,$$
-which meets the lower bound {eq}`eq-pinching`.
+which meets this lower bound.
 
 Two things follow. First, the off-diagonal entries $W[R_k, C_l] = A_kB_l$ need not vanish (the
 directions $Q_k$ and $Q_l$ are not orthogonal in general), and yet the nuclear norm is minimal: the
@@ -364,9 +364,9 @@ limit is the minimum-nuclear-norm solution, and conjectured the same for general
 matrix completion the measurements $E_{ij}$ commute only in special patterns, yet the conjecture seemed
 plausible. The results of this chapter locate exactly where it holds and where it fails:
 
-- For patterns with complete bipartite components it holds ({prf:ref}`thm-min-nuclear`), even
+- For patterns with complete bipartite components it holds ({prf:ref}`thm5-min-nuclear`), even
   though the measurements do not commute: $[[0,1],[2,\star]] \to 0$ is an example.
-- For connected patterns the limit is the lowest-rank completion ({prf:ref}`thm-min-rank`). When
+- For connected patterns the limit is the lowest-rank completion ({prf:ref}`thm5-min-rank`). When
   the two differ, the nuclear norm loses: $[[1,2],[10,\star]] \to 20$, a rank-1 matrix with nuclear norm
   $\|(1, 10)\|\,\|(1, 2)\| \approx 22.47$, while the convex minimum is $12$ (at $\star = 1$; see
   see the second exercise).
@@ -419,7 +419,7 @@ does gradient descent learn? Explain the answer with the connectivity of the pat
 The limit fills $\star = 20$ (rank 1, nuclear norm $\|(1,10)\|\|(1,2)\| = \sqrt{101}\sqrt5 \approx 22.47$);
 the convex solver returns $\star = 1$ with nuclear norm $12$. The conjecture
 predicts the convex answer; gradient descent learns the rank-1 matrix. The graph (three edges
-$r_1c_1, r_1c_2, r_2c_1$) is connected, so {prf:ref}`thm-min-rank` applies, not {prf:ref}`thm-min-nuclear`.
+$r_1c_1, r_1c_2, r_2c_1$) is connected, so {prf:ref}`thm5-min-rank` applies, not {prf:ref}`thm5-min-nuclear`.
 ```
 
 ```{exercise}
@@ -439,7 +439,7 @@ learned nuclear norm with `mfbook.min_nuclear_norm` and the learned rank with `m
     print(lim.rank, mfbook.min_rank(p)[0], mfbook.nuclear_norm(lim.W), mfbook.nuclear_norm(mfbook.min_nuclear_norm(p)))
 
 The new entry links row 2 to column 3, which belongs to the first component: the graph becomes
-connected. The theorem for the nuclear norm no longer applies; instead {prf:ref}`thm-min-rank` does, and
+connected. The theorem for the nuclear norm no longer applies; instead {prf:ref}`thm5-min-rank` does, and
 the limit has rank 1, the minimum. Here the nuclear norm of the limit ($15.0121$) also equals the convex
 minimum, so this pattern does not separate the two biases; $[[1,2],[10,\star]]$ does.
 ```
