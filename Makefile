@@ -1,27 +1,41 @@
 # Two commands do all the set-up on a fresh machine:
 #   make book   - create .venv, install everything, build the HTML book into _build/html
 #   make test   - create .venv if missing, run every test (mfbook unit tests + every notebook)
+# and, for readers and lecturers:
+#   make lab           JupyterLab on the chapters, from the same environment
+#   make slides        one reveal.js deck per chapter in _build/slides (works offline)
+#   make test-browser  open the built pages in headless Chromium and check them (needs chromium)
+#   make bench         the benchmarks, side by side with the authors' training recipe
+#   make clean         remove what the builds made (keeps .venv and the npm download cache)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip --disable-pip-version-check
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 
-.PHONY: book test test-unit test-notebooks lab slides bench clean env
+.PHONY: book test test-unit test-notebooks lab slides test-browser bench clean distclean env
 
 env: $(STAMP)
 
+# the environment; re-installed only when requirements.txt or pyproject.toml change
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements.txt
+	$(PIP) install --quiet --no-deps -e .
 	touch $(STAMP)
+
+$(VENV)/.installed-%: requirements-%.txt $(STAMP)
+	$(PIP) install --quiet -r $<
+	touch $@
 
 book: $(STAMP)
 	./tools/fetch_assets.sh
 	MFBOOK_STATIC=1 $(BIN)/jupyter-book build -W -n --keep-going .
-	@echo "The book is in _build/html: open _build/html/index.html"
+	@echo
+	@echo "The book is built. Open file://$(CURDIR)/_build/html/index.html"
+	@echo "or serve it: $(BIN)/python -m http.server -d _build/html 8000  ->  http://127.0.0.1:8000"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -p no:cacheprovider --nbval-lax tests chapters
@@ -33,8 +47,18 @@ test-notebooks: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadfile -p no:cacheprovider --nbval-lax chapters
 
 lab: $(STAMP)
-	$(BIN)/python -m pip install --quiet jupyterlab
+	$(PIP) install --quiet jupyterlab
 	$(BIN)/jupyter lab chapters/
+
+# decks from the notebooks executed by `make book` (its cache), executing the ones it lacks
+slides: $(STAMP) $(VENV)/.installed-slides
+	./tools/fetch_assets.sh slides
+	MFBOOK_STATIC=1 $(BIN)/python tools/make_slides.py
+	@echo "Open file://$(CURDIR)/_build/slides/index.html (arrow keys; 's' for the speaker view)"
+
+test-browser: $(STAMP) $(VENV)/.installed-browser
+	@test -f _build/html/index.html || $(MAKE) book
+	$(BIN)/python tests/browser/run_browser_check.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/limit.py
@@ -42,4 +66,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/widgets.py
 
 clean:
-	rm -rf _build .pytest_cache
+	rm -rf _build .pytest_cache _assets _assets-slides
+
+distclean: clean
+	rm -rf $(VENV) vendor-cache .hypothesis
