@@ -23,7 +23,7 @@ What it does
 
 * checks that the search page finds a word of the book;
 * if ``_build/slides`` exists (``make slides``), opens every deck: reveal.js starts, math renders,
-  a figure slide shows its figure at least half the slide wide, no request leaves 127.0.0.1;
+  the first figure slide shows its figure over at least 60% of the screen width or height, no request leaves 127.0.0.1;
 * saves screenshots under ``_build/screenshots/`` (top of each page and its first demo).
 
 Exit status 0 when every check passes; the table printed at the end says what failed where.
@@ -393,7 +393,14 @@ DECK = r"""
   let at = null;
   if (figure) { const i = Reveal.getIndices(figure); Reveal.slide(i.h, i.v); at = i; }
   await new Promise(r => setTimeout(r, 300));
-  const img = figure ? figure.querySelector('img') : null;
+  const img = figure ? figure.querySelector('.jp-OutputArea-output img, .mfbook-static-interact img') : null;
+  // the drawn picture inside the <img> box (object-fit: contain may letterbox it)
+  let shownW = 0, shownH = 0;
+  if (img && img.naturalWidth) {
+    const r = img.getBoundingClientRect(), ratio = img.naturalWidth / img.naturalHeight;
+    shownW = Math.min(r.width, r.height * ratio); shownH = shownW / ratio;
+  }
+  const deck = document.querySelector('.reveal').getBoundingClientRect();
   return {
     ready: true,
     slides: Reveal.getTotalSlides(),
@@ -401,8 +408,8 @@ DECK = r"""
     mjxErrors: document.querySelectorAll('mjx-merror').length,
     demos: document.querySelectorAll('.mfbook-static-interact').length,
     figureAt: at,
-    figureWidth: img ? img.getBoundingClientRect().width : 0,
-    slideWidth: document.querySelector('.reveal').getBoundingClientRect().width,
+    figure: [Math.round(shownW), Math.round(shownH)],
+    screen: [Math.round(deck.width), Math.round(deck.height)],
   };
 })()
 """
@@ -422,8 +429,8 @@ def check_deck(browser, base: str, rel: str, shots: pathlib.Path):
             failures.append(f"{info['mjxErrors']} MathJax errors")
         if info["figureAt"] is None:
             failures.append("no slide with a figure")
-        elif info["figureWidth"] < 0.45 * info["slideWidth"]:
-            failures.append(f"figure too small to project: {info['figureWidth']:.0f} of {info['slideWidth']:.0f} px")
+        elif info["figure"][0] < 0.6 * info["screen"][0] and info["figure"][1] < 0.6 * info["screen"][1]:
+            failures.append(f"figure too small to project: {info['figure']} px on a {info['screen']} px screen")
         stem = pathlib.Path(rel).name.removesuffix(".slides.html")
         browser.screenshot(shots / f"slides_{stem}-figure.png")
         browser.evaluate("Reveal.slide(0, 0)")
@@ -432,7 +439,7 @@ def check_deck(browser, base: str, rel: str, shots: pathlib.Path):
     time.sleep(0.2)
     browser.call("Runtime.evaluate", expression="1")
     failures += request_problems(browser.events, "127.0.0.1")
-    notes = [f"{info.get('slides', 0)} slides, figure at {info.get('figureAt')}"] if info else []
+    notes = [f"{info.get('slides', 0)} slides; figure {info.get('figure')} px on screen {info.get('screen')}"] if info else []
     return {"page": rel, "math": info.get("mjx", 0), "demos": info.get("demos", 0), "widgets": 0,
             "failures": failures, "notes": notes}
 
