@@ -275,14 +275,22 @@ def main(argv=None) -> int:
     for source in sources:
         source = source.resolve()
         nb, how = executed(source, args.cache)
-        body, _ = exporter.from_notebook_node(prepare(nb, bib), resources={"metadata": {"name": source.stem}})
+        title = next((c.source.lstrip("# ").split("\n")[0] for c in nb.cells if c.cell_type == "markdown"), source.stem)
+        deck = prepare(nb, bib)
+        deck.metadata["title"] = title                                   # the <title> of the deck
+        body, _ = exporter.from_notebook_node(deck, resources={"metadata": {"name": source.stem}})
         target = out / f"{source.stem}.slides.html"
         target.write_text(body)
         n = body.count("<section")
-        title = next((c.source.lstrip("# ").split("\n")[0] for c in nb.cells if c.cell_type == "markdown"), source.stem)
         decks.append((target.name, title))
         print(f"{target}: {n} sections, {len(body) / 1e6:.1f} MB ({how})")
-    items = "\n".join(f'<li><a href="{name}">{title}</a></li>' for name, title in decks)
+    # the index lists every deck in the folder, also those built by an earlier run
+    titles = dict(decks)
+    for deck in sorted(out.glob("*.slides.html")):
+        if deck.name not in titles:
+            m = re.search(r"<title>(.*?) slides</title>", deck.read_text())
+            titles[deck.name] = m.group(1) if m else deck.stem
+    items = "\n".join(f'<li><a href="{name}">{title}</a></li>' for name, title in sorted(titles.items()))
     (out / "index.html").write_text(
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>Slides</title></head><body>"
         f"<h1>Implicit Regularization in Matrix Factorization: slides</h1><ul>{items}</ul>"
