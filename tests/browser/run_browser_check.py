@@ -259,8 +259,15 @@ SLIDE = r"""
 (async (id) => {
   const root = document.getElementById(id);
   const img = root.querySelector('img.mfsi-frame, img');
+  const controls = [...root.querySelectorAll('input[type=range], select')];
+  const initial = img.src;
+  // let the page's own script draw the current setting: it must be the frame shown at load
+  controls[0].dispatchEvent(new Event('input', { bubbles: true }));
+  controls[0].dispatchEvent(new Event('change', { bubbles: true }));
+  await img.decode().catch(() => {});
   const before = img.src;
-  for (const c of root.querySelectorAll('input[type=range], select')) {
+  const consistent = before === initial;
+  for (const c of controls) {
     const original = c.value;
     const n = c.tagName === 'SELECT' ? c.options.length : (+c.max - +c.min + 1);
     for (let k = 0; k < n; k++) {
@@ -277,13 +284,13 @@ SLIDE = r"""
         c.dispatchEvent(new Event('input', { bubbles: true }));
         c.dispatchEvent(new Event('change', { bubbles: true }));
         await img.decode().catch(() => {});
-        return { changed: true, control: c.dataset.name || c.name || '', to: label, restored: img.src === before };
+        return { changed: true, consistent, control: c.dataset.name || c.name || '', to: label, restored: img.src === before };
       }
     }
     c.value = original;
     c.dispatchEvent(new Event('input', { bubbles: true }));
   }
-  return { changed: false };
+  return { changed: false, consistent };
 })
 """
 
@@ -341,6 +348,8 @@ def check_page(browser, base: str, rel: str, shots: pathlib.Path, chapter: bool)
             failures.append(f"static demo {b['id']} is empty or has no controls: {b}")
             continue
         moved = browser.evaluate(f"({SLIDE})({json.dumps(b['id'])})")
+        if not moved["consistent"]:
+            failures.append(f"static demo {b['id']}: the frame shown at load is not the one its controls select")
         if not moved["changed"]:
             failures.append(f"static demo {b['id']}: no control changes the frame")
         else:
