@@ -49,6 +49,9 @@ _MAX_STEPS = 5000     # attempted steps per transit before it counts as stalled
 _BIG = 1e3           # |theta| beyond this many times the size of a fit: the factors grow without bound
 _EIG_GROUP = 1e-6    # eigenvalues closer than this (relative to lambda_1) form one eigenspace
 _MIN_RATE = 1e-9     # lambda_1 below this (relative) counts as a minimum
+_SNAP = 1e-2         # below this fraction of its peak gradient, a slow approach is finished by Newton
+_SNAP_AFTER = 10    # ... once it has taken this many steps (most transits end sooner without help);
+                     # after a failed attempt the next waits twice as long
 
 
 def numerical_rank(W, tol: float = 1e-6) -> int | np.ndarray:
@@ -268,6 +271,9 @@ def _transit(batch, y, idx, rate, rtol, record, with_delta=True, method="dop853"
     Ms_all, Vs_all = batch.Ms[idx], batch.Vs[idx]
     f = _rhs(y, Ms_all, Vs_all, d1, d, d2, with_delta)
     gpeak = np.zeros(k)
+    next_snap = np.full(k, _SNAP_AFTER)
+    snapW = np.full((k, d1 * d2), np.nan)
+    wscale = np.max(np.abs(np.where(batch.M[idx], batch.V[idx], 0.0)), axis=(1, 2)) + 1e-300
     gbest = np.full(k, np.inf)
     ybest = y.copy()
     records = [[(0.0, y[i, :p].copy())] for i in range(k)] if record else None
@@ -324,6 +330,22 @@ def _transit(batch, y, idx, rate, rtol, record, with_delta=True, method="dop853"
             ybest[acc[improve]] = yn[improve]
             # near a critical point, or passed through a plateau that rounding errors begin to leave
             close = esc & (gn < _GTOL * np.minimum(gpeak[acc], g0[acc]))
+            # the slow, stiff tail of the approach: try to finish it with Newton steps
+            snap_try = esc & ~close & (gn < _SNAP * gpeak[acc]) & (tries[acc] >= next_snap[acc])
+            if snap_try.any():
+                who = acc[snap_try]
+                ys, conv = _newton_snap(batch, yn[snap_try, :p], idx[who], g0[who])
+                next_snap[who] = tries[who] + 10 + tries[who] // 2
+                # accept Newton's end point once two attempts agree: where the critical point is
+                # isolated (up to the symmetries of A, B) they agree at once; on a continuum of
+                # critical points they agree only when the remaining distance is negligible
+                Ws = (lambda A, B: (A @ B).reshape(len(who), -1))(*batch.unpack(ys, idx[who]))
+                agree = conv & (np.max(np.abs(Ws - snapW[who]), axis=1) <= 1e-11 * wscale[who])
+                snapW[who] = np.where(conv[:, None], Ws, np.nan)
+                ok_snap = agree
+                hit = np.flatnonzero(snap_try)[ok_snap]
+                yn[hit, :p] = ys[ok_snap]
+                close[hit] = True
             left = esc & (gbest[acc] < 1e-3 * gpeak[acc]) & (gn > 30 * gbest[acc])
             # the loss keeps decreasing while the factors grow: an infimum that is not attained
             unb = np.sum(yn[:, :p] ** 2, axis=1) > big[acc]
@@ -331,6 +353,7 @@ def _transit(batch, y, idx, rate, rtol, record, with_delta=True, method="dop853"
             outcome[acc[unb]] = _UNBOUNDED
             outcome[acc[late & ~unb & ~close & ~left]] = _TIMEOUT
             stop = close | left | unb | late
+            y[acc] = yn
             y[acc[left]] = ybest[acc[left]]
             if record:
                 for j, i in enumerate(acc):
@@ -358,6 +381,25 @@ def _newton_polish(batch, theta, idx, iters=4):
         if not better.any():
             break
     return theta
+
+
+def _newton_snap(batch, theta, idx, gscale, iters=8):
+    """Newton's method on grad R = 0 from points on the slow approach to a critical point.
+
+    Returns the end points and, per run, whether Newton converged (gradient below 1e-12 of
+    ``gscale``) without raising the loss."""
+    loss0 = batch.loss(theta, idx)
+    theta = theta.copy()
+    for _ in range(iters):
+        g, A, B = batch.grad(theta, idx)
+        if np.all(np.linalg.norm(g, axis=1) < 1e-12 * gscale):
+            break
+        H = hessian(A, B, batch.V[idx], batch.M[idx])
+        with np.errstate(over="ignore", invalid="ignore"):
+            theta = theta - np.einsum("kij,kj->ki", np.linalg.pinv(H, rcond=1e-10, hermitian=True), g)
+        theta[~np.isfinite(theta).all(axis=1)] = 0.0
+    g = np.linalg.norm(batch.grad(theta, idx)[0], axis=1)
+    return theta, (g < 1e-12 * gscale) & (batch.loss(theta, idx) <= loss0 * (1 + 1e-9) + 1e-30)
 
 
 def _project(vectors, basis_mask, Q):
