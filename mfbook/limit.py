@@ -50,8 +50,8 @@ _BIG = 1e3           # |theta| beyond this many times the size of a fit: the fac
 _EIG_GROUP = 1e-6    # eigenvalues closer than this (relative to lambda_1) form one eigenspace
 _MIN_RATE = 1e-9     # lambda_1 below this (relative) counts as a minimum
 _SNAP = 1e-2         # below this fraction of its peak gradient, a slow approach is finished by Newton
-_SNAP_AFTER = 10    # ... once it has taken this many steps (most transits end sooner without help);
-                     # after a failed attempt the next waits twice as long
+_SNAP_AFTER = 10     # ... once it has taken this many steps; after a failed attempt the next one
+                     # waits 10 steps plus half the steps taken so far (few attempts in long batches)
 
 
 def numerical_rank(W, tol: float = 1e-6) -> int | np.ndarray:
@@ -339,12 +339,12 @@ def _transit(batch, y, idx, rate, rtol, record, with_delta=True, method="dop853"
                 # accept Newton's end point once two attempts agree: where the critical point is
                 # isolated (up to the symmetries of A, B) they agree at once; on a continuum of
                 # critical points they agree only when the remaining distance is negligible
-                Ws = (lambda A, B: (A @ B).reshape(len(who), -1))(*batch.unpack(ys, idx[who]))
+                As, Bs = batch.unpack(ys, idx[who])
+                Ws = (As @ Bs).reshape(len(who), -1)
                 agree = conv & (np.max(np.abs(Ws - snapW[who]), axis=1) <= 1e-11 * wscale[who])
                 snapW[who] = np.where(conv[:, None], Ws, np.nan)
-                ok_snap = agree
-                hit = np.flatnonzero(snap_try)[ok_snap]
-                yn[hit, :p] = ys[ok_snap]
+                hit = np.flatnonzero(snap_try)[agree]
+                yn[hit, :p] = ys[agree]
                 close[hit] = True
             left = esc & (gbest[acc] < 1e-3 * gpeak[acc]) & (gn > 30 * gbest[acc])
             # the loss keeps decreasing while the factors grow: an infimum that is not attained
