@@ -52,6 +52,8 @@ _MIN_RATE = 1e-9     # lambda_1 below this (relative) counts as a minimum
 _SNAP = 1e-2         # below this fraction of its peak gradient, a slow approach is finished by Newton
 _SNAP_AFTER = 10     # ... once it has taken this many steps; after a failed attempt the next one
                      # waits 10 steps plus half the steps taken so far (few attempts in long batches)
+_SNAP_MAX_P = 256    # not for more parameters than this: a dense pseudo-inverse of the Hessian
+                     # (p^3) then costs more than the integrator steps it saves
 
 
 def numerical_rank(W, tol: float = 1e-6) -> int | np.ndarray:
@@ -332,6 +334,7 @@ def _transit(batch, y, idx, rate, rtol, record, with_delta=True, method="dop853"
             close = esc & (gn < _GTOL * np.minimum(gpeak[acc], g0[acc]))
             # the slow, stiff tail of the approach: try to finish it with Newton steps
             snap_try = esc & ~close & (gn < _SNAP * gpeak[acc]) & (tries[acc] >= next_snap[acc])
+            snap_try &= p <= _SNAP_MAX_P
             if snap_try.any():
                 who = acc[snap_try]
                 ys, conv = _newton_snap(batch, yn[snap_try, :p], idx[who], g0[who])
