@@ -1,6 +1,6 @@
 """small_init_limit vs the authors' training recipe on the six seed examples, side by side.
 
-Run:  .venv/bin/python benchmarks/limit.py   (OPENBLAS_NUM_THREADS=1 is set below unless given:
+Run:  .venv/bin/python benchmarks/limit.py [--large]   (OPENBLAS_NUM_THREADS=1 is set below unless given:
       on the 2-core machine threaded LAPACK on 32 x 32 matrices is slower, not faster)
 
 For each example it prints the time of mfbook.small_init_limit (best of 3 after a warm-up) and of
@@ -12,7 +12,13 @@ computed at a tighter tolerance (rtol 1e-12) from the same seed (the recipe's se
 same N(0,1) direction as mfbook's seed 0).
 
 A second table asks what plain gradient descent needs to reach the limit solver's accuracy (1e-6):
-smaller init and smaller lr, with the step budget of the recipe (1e5) and 10x that.
+smaller init (down to 1e-30) and smaller lr, with the step budget of the recipe (1e5) and 10x that;
+[[0, 1], [2, *]] is in it because finite init approaches its limit slowly (0.017 at 1e-7).
+
+With --large (about 2 minutes more) a third table: a 30 x 30 rank-3 completion with 40% of the
+entries observed (seeded), where the limit is the ground truth itself: the limit solver, the
+recipe, and mfbook's gradient_descent (lr 0.1) and gradient_flow (DOP853, rtol 1e-10) from the
+same init 1e-7 to loss 1e-16, each with its time and its distance to the truth.
 """
 import os
 
@@ -67,15 +73,36 @@ def main():
 
     print("\nPlain GD toward 1e-6 (error to the limit; '-' = not below the stop loss within the budget)")
     print(f"{'example':<12} {'init std':>9} {'lr':>6} {'max steps':>10} {'steps':>8} {'time s':>7} {'error':>9}")
-    for text, where, value in EXAMPLES[2:4]:
+    for text, where, value in [EXAMPLES[0], *EXAMPLES[2:4]]:
         p = mfbook.Completion.parse(text)
         for std, lr, budget, stop in [(1e-7, 0.1, 100_000, 1e-8), (1e-7, 0.1, 100_000, 1e-16),
-                                      (1e-12, 0.1, 100_000, 1e-16), (1e-12, 0.02, 1_000_000, 1e-16)]:
+                                      (1e-12, 0.1, 100_000, 1e-16), (1e-12, 0.02, 1_000_000, 1e-16),
+                                      (1e-30, 0.1, 100_000, 1e-16)]:
             t = time.perf_counter()
             W, steps = recipe(p.values, p.mask, lr=lr, std=std, max_steps=budget, stop=stop)
             dt = time.perf_counter() - t
             print(f"{text:<12} {std:9.0e} {lr:6.2f} {budget:10d} {steps:8d} {dt:7.2f} {abs(W[where] - value):9.1e}"
                   f"  (stop loss {stop:.0e})")
+
+    if "--large" in sys.argv[1:]:
+        large()
+
+
+def large(d=30, r=3, fraction=0.4, seed=0):
+    rng = np.random.default_rng(seed)
+    M = rng.standard_normal((d, r)) @ rng.standard_normal((r, d))
+    mask = rng.random((d, d)) < fraction
+    p = mfbook.Completion.from_arrays(M, mask)
+    print(f"\n{d}x{d} rank {r}, {mask.sum()} of {d * d} entries observed (error = max |W - truth|)")
+    print(f"{'solver':<44} {'time s':>7} {'error':>9}")
+    runs = [("small_init_limit", lambda: mfbook.small_init_limit(p).W),
+            ("recipe (lr 0.1, init 1e-7, stop loss 1e-8)", lambda: recipe(M, mask)[0]),
+            ("gradient_descent (lr 0.1, init 1e-7)", lambda: mfbook.gradient_descent(p, 1e-7, lr=0.1, tol=1e-16).W),
+            ("gradient_flow (init 1e-7)", lambda: mfbook.gradient_flow(p, 1e-7, tol=1e-16).W)]
+    for name, run in runs:
+        t = time.perf_counter()
+        W = run()
+        print(f"{name:<44} {time.perf_counter() - t:7.2f} {np.abs(W - M).max():9.1e}")
 
 
 if __name__ == "__main__":
