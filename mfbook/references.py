@@ -18,6 +18,8 @@ Explained in: chapter 1 (Background) and chapter 2 (Connectivity).
 """
 from __future__ import annotations
 
+import copy
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +52,29 @@ def min_frobenius(problem, W0=None) -> np.ndarray:
     return problem.with_fill(W0)
 
 
+_MEMO: dict = {}
+_MEMO_SIZE = 256
+
+
+def _memo(fn):
+    """Remember the answer for the last few hundred problems: a widget asks for the same reference
+    on every move of a slider that does not change the problem. Answers are returned as copies."""
+    @functools.wraps(fn)
+    def remembered(problem, *args, **kwargs):
+        problem = as_completion(problem)
+        if any(isinstance(a, np.random.Generator) for a in (*args, *kwargs.values())):
+            return fn(problem, *args, **kwargs)
+        key = (fn.__name__, problem.shape, problem.values.tobytes(), problem.mask.tobytes(),
+               args, tuple(sorted(kwargs.items())))
+        if key not in _MEMO:
+            if len(_MEMO) >= _MEMO_SIZE:
+                _MEMO.pop(next(iter(_MEMO)))
+            _MEMO[key] = fn(problem, *args, **kwargs)
+        return copy.deepcopy(_MEMO[key])
+    return remembered
+
+
+@_memo
 def min_nuclear_norm(problem, tol: float = 1e-12) -> np.ndarray:
     """:math:`\\arg\\min \\|W\\|_*` subject to :math:`W_{ij} = M_{ij}` on :math:`S_x` (cvxpy + Clarabel).
 
@@ -105,7 +130,8 @@ class BestRankK:
     restarts: int
 
 
-def best_rank_k(problem, k: int, restarts: int = 24, seed=0, iters: int = 3000, tol: float = 1e-15) -> BestRankK:
+def best_rank_k(problem, k: int, restarts: int = 24, seed=0, iters: int = 3000, tol: float = 1e-15,
+                target: float = 0.0) -> BestRankK:
     """Best rank-``k`` fit of the observed entries by alternating least squares.
 
     .. math:: \\min_{U \\in \\mathbb R^{d_1\\times k}, V \\in \\mathbb R^{d_2\\times k}}
@@ -114,6 +140,8 @@ def best_rank_k(problem, k: int, restarts: int = 24, seed=0, iters: int = 3000, 
     Each sweep solves, for every row :math:`i`, the least squares problem for :math:`u_i` with
     :math:`V` fixed (and then for every :math:`v_j`); all ``restarts`` random starts run together.
     A ridge of :math:`10^{-12}` keeps rows with fewer than :math:`k` observations well posed.
+    The sweeps stop when no start improves by more than ``tol`` (relative), or as soon as one
+    start's loss is at most ``target`` (:func:`min_rank` only needs to know that an exact fit exists).
 
     Returns
     -------
@@ -153,7 +181,7 @@ def best_rank_k(problem, k: int, restarts: int = 24, seed=0, iters: int = 3000, 
         U = solve_side(P, PM, V)
         V = solve_side(P.T, PM.T, U)
         cur = losses(U, V)
-        if np.all(prev - cur <= tol * (1 + prev)):
+        if np.all(prev - cur <= tol * (1 + prev)) or cur.min() <= target:
             prev = cur
             break
         prev = cur
@@ -162,6 +190,7 @@ def best_rank_k(problem, k: int, restarts: int = 24, seed=0, iters: int = 3000, 
     return BestRankK(U[best] @ V[best].T, float(prev[best]), hits, restarts)
 
 
+@_memo
 def min_rank(problem, tol: float = 1e-10, restarts: int = 24, seed=0) -> tuple[int, np.ndarray]:
     """Smallest rank of a matrix that matches every observation, and one such completion.
 
@@ -180,7 +209,7 @@ def min_rank(problem, tol: float = 1e-10, restarts: int = 24, seed=0) -> tuple[i
     problem = as_completion(problem)
     level = float(np.mean(problem.values[problem.mask] ** 2)) + 1e-300
     for k in range(min(problem.shape) + 1):
-        fit = best_rank_k(problem, k, restarts=restarts, seed=seed)
+        fit = best_rank_k(problem, k, restarts=restarts, seed=seed, target=1e-14 * tol * level)
         if fit.loss <= tol * level:
             return k, problem.with_fill(fit.W)
     raise RuntimeError("no exact fit found up to full rank (this should not happen)")

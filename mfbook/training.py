@@ -104,6 +104,21 @@ def _check_positive(name, x):
         raise ValueError(f"{name} must be a positive finite number, got {x!r}")
 
 
+def _depth2_loss_gradient(values, mask):
+    """:func:`loss_gradient` for one depth-2 problem, with the masks prepared once (a widget's
+    gradient descent takes thousands of these small steps)."""
+    P = mask.astype(float)
+    PM = P * values
+    n = float(mask.sum())
+
+    def loss_grad(factors):
+        A, B = factors
+        D = P * (A @ B) - PM
+        E = (2.0 / n) * D
+        return float(np.vdot(D, D)) / n, [E @ B.T, A.T @ E]
+    return loss_grad
+
+
 def gradient_descent(problem, init_scale: float = 1e-3, lr: float = 0.1, max_steps: int = 100_000,
                      tol: float = 1e-10, seed=0, depth: int = 2, width: int | None = None,
                      record_every: int | None = None) -> Trajectory:
@@ -152,8 +167,9 @@ def gradient_descent(problem, init_scale: float = 1e-3, lr: float = 0.1, max_ste
     ceiling = 1e6 * (float(np.mean(values[mask] ** 2)) + 1.0)
     path, times = [], []
     converged = False
+    grad_fn = _depth2_loss_gradient(values, mask) if depth == 2 else (lambda fs: loss_gradient(fs, values, mask))
     for step in range(int(max_steps) + 1):
-        value, grads = loss_gradient(factors, values, mask)
+        value, grads = grad_fn(factors)
         if not np.isfinite(value) or value > ceiling:
             raise DivergenceError(
                 f"gradient descent diverged at step {step} (loss {value:.3g}): lr={lr} is too large "

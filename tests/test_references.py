@@ -60,3 +60,11 @@ def test_min_rank(text, rank, fill):
     assert np.linalg.matrix_rank(W, tol=1e-6) == r
     if fill is not None:
         assert W[~q.mask][0] == pytest.approx(fill, abs=1e-6)
+
+
+def test_remembered_references_are_copies_and_keyed_by_the_problem():
+    first = min_rank("1 2; 10 *")[1]
+    first[1, 1] = -1.0                                   # the caller may scribble on its copy
+    assert min_rank("1 2; 10 *")[1][1, 1] == pytest.approx(20.0, abs=1e-8)
+    assert min_rank("1 2; 11 *")[1][1, 1] == pytest.approx(22.0, abs=1e-8)   # another problem, another answer
+    assert min_rank("1 2; 10 *", tol=1e-10)[0] == 1

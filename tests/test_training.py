@@ -102,3 +102,16 @@ def test_batch_descent_matches_single_problems():
     assert W[0, 1, 0] == pytest.approx(1.5, abs=1e-3)
     assert W[1, 1, 1] == pytest.approx(6.0, abs=0.05)
     assert abs(W[2, 1, 1]) < 0.1
+
+
+def test_depth2_fast_path_matches_the_general_gradient():
+    from mfbook.training import _depth2_loss_gradient
+
+    rng = np.random.default_rng(3)
+    A, B, V = rng.standard_normal((3, 4)), rng.standard_normal((4, 5)), rng.standard_normal((3, 5))
+    mask = rng.random((3, 5)) < 0.5
+    value, grads = _depth2_loss_gradient(V, mask)([A, B])
+    ref_value, ref_grads = loss_gradient([A, B], V, mask)
+    assert value == pytest.approx(float(ref_value), rel=1e-13)
+    for g, r in zip(grads, ref_grads):
+        np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-14)
