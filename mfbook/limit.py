@@ -26,9 +26,13 @@ that limit path instead of a finite-:math:`\\alpha` run:
    loss decreases: the flow has no finite limit) or ``"stalled"`` (no progress between two
    plateaus, or ``max_saddles`` reached).
 
-The integrator is an adaptive Dormand-Prince 5(4) method written for a *batch* of problems of one
-shape: every run has its own step size, all advance together with stacked matrix products, and a
-run that has finished stops moving. ``small_init_limit`` is the batch of one.
+The integrator is the adaptive Dormand-Prince 8(5,3) method (the tableau of scipy's DOP853) with
+error control on :math:`\theta`; a slow final approach is finished by pseudo-inverse Newton steps,
+accepted only when two attempts agree. It runs compiled, one run at a time
+(:mod:`mfbook._transit_kernel`, numba); the same method written in NumPy for a *batch* of problems
+of one shape (every run its own step size, all advancing together with stacked matrix products)
+records the transits for plotting (``record=True``) and checks the compiled one in the tests.
+``small_init_limit`` is the batch of one.
 
 Explained in: chapter 4 (Training dynamics) and chapter 5 (Implicit regularization).
 """
@@ -40,6 +44,11 @@ import numpy as np
 
 from .completion import Completion, as_completion
 from .factorization import hessian, hessian_vector_product, init_factors
+
+try:  # the compiled integrator (numba); without it the NumPy one below does the same, slower
+    from . import _transit_kernel as _kernel
+except ImportError:  # pragma: no cover - numba is in requirements.txt
+    _kernel = None
 
 __all__ = ["LimitResult", "Saddle", "small_init_limit", "small_init_limit_batch", "numerical_rank"]
 
@@ -240,7 +249,7 @@ from scipy.integrate._ivp import dop853_coefficients as _d853
 _TABLEAUS = {
     "rk45": {"stages": 6, "A": np.array([np.r_[a, np.zeros(6 - len(a))] for a in _A]), "B": _B5,
              "E": _ERR, "expo": 1 / 5},
-    "dop853": {"stages": _d853.N_STAGES, "A": _d853.A[:_d853.N_STAGES, :_d853.N_STAGES],
+    "dop853": {"stages": _d853.N_STAGES, "A": np.ascontiguousarray(_d853.A[:_d853.N_STAGES, :_d853.N_STAGES]),
                "B": _d853.B, "E3": _d853.E3, "E5": _d853.E5, "expo": 1 / 8},
 }
 
@@ -259,6 +268,8 @@ def _transit(batch, y, idx, rate, rtol, record, with_delta=True, method="dop853"
     d1, d, d2 = batch.d1, batch.d, batch.d2
     if not with_delta:
         y = y[:, :p].copy()
+    if _kernel is not None and not record and method == "dop853":
+        return _transit_compiled(batch, y, idx, rate, rtol, with_delta)
     t = np.zeros(k)
     tries = np.zeros(k, int)
     h = 0.05 / np.maximum(rate, 1e-12)
@@ -368,6 +379,23 @@ def _transit(batch, y, idx, rate, rtol, record, with_delta=True, method="dop853"
                     break
                 Ms, Vs = Ms_all[a], Vs_all[a]
     return y, outcome, records
+
+
+def _transit_compiled(batch, y, idx, rate, rtol, with_delta):
+    """:func:`_transit` run by run in compiled code (same method, same tests; no records)."""
+    tab = _TABLEAUS["dop853"]
+    y = np.ascontiguousarray(y, dtype=float)
+    out = np.empty_like(y)
+    outcome = np.empty(len(idx), int)
+    wscale = np.max(np.abs(np.where(batch.M, batch.V, 0.0)), axis=(1, 2)) + 1e-300
+    t_limit = 200.0 * np.log(1e9) / np.maximum(rate, 1e-12)
+    for j, r in enumerate(idx):
+        out[j], outcome[j] = _kernel.transit(
+            y[j], batch.Ms[r], batch.Vs[r], batch.d1, batch.d, batch.d2, float(batch.n[r, 0, 0]),
+            with_delta, float(rate[j]), rtol, 1e-6 * _EPS * batch.tscale[r], batch.gscale[r],
+            (_BIG * batch.tscale[r]) ** 2, t_limit[j], wscale[r], tab["A"], tab["B"], tab["E3"],
+            tab["E5"], tab["expo"], _MAX_STEPS, _GTOL, _SNAP, _SNAP_AFTER, batch.p <= _SNAP_MAX_P)
+    return out, outcome, None
 
 
 def _newton_polish(batch, theta, idx, iters=4):

@@ -78,3 +78,16 @@ def test_random_batch_is_finite_with_a_status():
         assert np.all(np.isfinite(r.W))
         if r.status == "converged":
             assert r.loss < 1e-12
+
+
+@pytest.mark.parametrize("text", ["0 1; 2 *", "1 2; 10 *", "1 * 3; * 5 *; 3 * 9",
+                                  "4 0.6 1.8 0.8; 6 0.9 2.7 *; 8 2.2 2.6 1.6; 8 2.7 5.1 3.6"])
+def test_compiled_transit_follows_the_numpy_one(text, monkeypatch):
+    import mfbook.limit as limit
+
+    assert limit._kernel is not None, "numba is a requirement: the compiled integrator must load"
+    fast = small_init_limit(text, seed=1)
+    monkeypatch.setattr(limit, "_kernel", None)       # the batched NumPy integrator, same method
+    slow = small_init_limit(text, seed=1)
+    assert fast.ranks == slow.ranks and fast.status == slow.status
+    np.testing.assert_allclose(fast.W, slow.W, rtol=0, atol=1e-9 * np.abs(fast.W).max())
