@@ -103,6 +103,40 @@ def _hessian(th, Ms, Vs, d1, d, d2, p):
 
 
 @njit(cache=True)
+def _newton_step(th, g, Ms, Vs, d1, d, d2, p):
+    """theta - H^+ g, with H^+ the pseudo-inverse of the symmetric Hessian (as
+    ``numpy.linalg.pinv(H, 1e-10, hermitian=True)``); None if H is not finite."""
+    H = _hessian(th, Ms, Vs, d1, d, d2, p)
+    if not np.all(np.isfinite(H)):
+        return None
+    w, Q = np.linalg.eigh(H)
+    cut = 1e-10 * np.max(np.abs(w))
+    c = Q.T @ g
+    for q in range(p):
+        c[q] = c[q] / w[q] if abs(w[q]) > cut else 0.0
+    return th - Q @ c
+
+
+@njit(cache=True)
+def newton_polish(theta, Ms, Vs, d1, d, d2, iters):
+    """Up to ``iters`` pseudo-inverse Newton steps on grad R = 0, each kept only if it lowers |grad R|."""
+    p = theta.size
+    th = theta.copy()
+    g = np.empty(p)
+    gt = np.empty(p)
+    for _ in range(iters):
+        _grad(th, _residual(th, Ms, Vs, d1, d, d2), d1, d, d2, g, 1.0)
+        trial = _newton_step(th, g, Ms, Vs, d1, d, d2, p)
+        if trial is None:
+            break
+        _grad(trial, _residual(trial, Ms, Vs, d1, d, d2), d1, d, d2, gt, 1.0)
+        if not np.sum(gt * gt) < np.sum(g * g):
+            break
+        th = trial
+    return th
+
+
+@njit(cache=True)
 def newton_snap(theta, Ms, Vs, d1, d, d2, n, gscale, iters):
     """Pseudo-inverse Newton steps on grad R = 0; returns (end point, converged without raising the loss)."""
     p = theta.size
@@ -113,16 +147,10 @@ def newton_snap(theta, Ms, Vs, d1, d, d2, n, gscale, iters):
         _grad(th, _residual(th, Ms, Vs, d1, d, d2), d1, d, d2, g, 1.0)
         if np.sqrt(np.sum(g * g)) < 1e-12 * gscale:
             break
-        H = _hessian(th, Ms, Vs, d1, d, d2, p)
-        if not np.all(np.isfinite(H)):
+        nxt = _newton_step(th, g, Ms, Vs, d1, d, d2, p)
+        if nxt is None:
             return th, False
-        # pseudo-inverse of the symmetric H (as numpy.linalg.pinv(H, 1e-10, hermitian=True))
-        w, Q = np.linalg.eigh(H)
-        cut = 1e-10 * np.max(np.abs(w))
-        c = Q.T @ g
-        for q in range(p):
-            c[q] = c[q] / w[q] if abs(w[q]) > cut else 0.0
-        th = th - Q @ c
+        th = nxt
         if not np.all(np.isfinite(th)):
             th[:] = 0.0
     _grad(th, _residual(th, Ms, Vs, d1, d, d2), d1, d, d2, g, 1.0)

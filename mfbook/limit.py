@@ -400,6 +400,9 @@ def _transit_compiled(batch, y, idx, rate, rtol, with_delta):
 
 def _newton_polish(batch, theta, idx, iters=4):
     """A few pseudo-inverse Newton steps on grad R = 0 (batched); keeps a step only if it helps."""
+    if _kernel is not None:
+        return np.array([_kernel.newton_polish(np.ascontiguousarray(theta[j]), batch.Ms[r], batch.Vs[r],
+                                               batch.d1, batch.d, batch.d2, iters) for j, r in enumerate(idx)])
     for _ in range(iters):
         g, A, B = batch.grad(theta, idx)
         gn = np.linalg.norm(g, axis=1)
