@@ -382,27 +382,24 @@ def _transit(batch, y, idx, rate, rtol, record, with_delta=True, method="dop853"
 
 
 def _transit_compiled(batch, y, idx, rate, rtol, with_delta):
-    """:func:`_transit` run by run in compiled code (same method, same tests; no records)."""
+    """:func:`_transit` in compiled code, run after run (same method, same tests; no records)."""
     tab = _TABLEAUS["dop853"]
-    y = np.ascontiguousarray(y, dtype=float)
-    out = np.empty_like(y)
-    outcome = np.empty(len(idx), int)
-    wscale = np.max(np.abs(np.where(batch.M, batch.V, 0.0)), axis=(1, 2)) + 1e-300
-    t_limit = 200.0 * np.log(1e9) / np.maximum(rate, 1e-12)
-    for j, r in enumerate(idx):
-        out[j], outcome[j] = _kernel.transit(
-            y[j], batch.Ms[r], batch.Vs[r], batch.d1, batch.d, batch.d2, float(batch.n[r, 0, 0]),
-            with_delta, float(rate[j]), rtol, 1e-6 * _EPS * batch.tscale[r], batch.gscale[r],
-            (_BIG * batch.tscale[r]) ** 2, t_limit[j], wscale[r], tab["A"], tab["B"], tab["E3"],
-            tab["E5"], tab["expo"], _MAX_STEPS, _GTOL, _SNAP, _SNAP_AFTER, batch.p <= _SNAP_MAX_P)
+    wscale = np.max(np.abs(np.where(batch.M[idx], batch.V[idx], 0.0)), axis=(1, 2)) + 1e-300
+    tscale = batch.tscale[idx]
+    out, outcome = _kernel.transit_batch(
+        np.ascontiguousarray(y, dtype=float), batch.Ms[idx], batch.Vs[idx], batch.d1, batch.d, batch.d2,
+        batch.n[idx, 0, 0], with_delta, np.asarray(rate, float), rtol, 1e-6 * _EPS * tscale,
+        batch.gscale[idx], (_BIG * tscale) ** 2, 200.0 * np.log(1e9) / np.maximum(rate, 1e-12), wscale,
+        tab["A"], tab["B"], tab["E3"], tab["E5"], tab["expo"], _MAX_STEPS, _GTOL, _SNAP, _SNAP_AFTER,
+        batch.p <= _SNAP_MAX_P)
     return out, outcome, None
 
 
 def _newton_polish(batch, theta, idx, iters=4):
     """A few pseudo-inverse Newton steps on grad R = 0 (batched); keeps a step only if it helps."""
     if _kernel is not None:
-        return np.array([_kernel.newton_polish(np.ascontiguousarray(theta[j]), batch.Ms[r], batch.Vs[r],
-                                               batch.d1, batch.d, batch.d2, iters) for j, r in enumerate(idx)])
+        return _kernel.newton_polish_batch(np.ascontiguousarray(theta), batch.Ms[idx], batch.Vs[idx],
+                                           batch.d1, batch.d, batch.d2, iters)
     for _ in range(iters):
         g, A, B = batch.grad(theta, idx)
         gn = np.linalg.norm(g, axis=1)
