@@ -1,5 +1,6 @@
 """The Fig. 1 sweep (4x4, ranks 1-3, every sample size 1..16, 10 repeats = 480 runs) in the
-alpha -> 0 limit with mfbook.small_init_limit_batch (all runs advancing together), against the
+alpha -> 0 limit with mfbook.small_init_limit_batch (the runs stacked, each level's Hessians and
+eigendecompositions batched, the transits compiled and looped over the runs in numba), against the
 authors' recipe (benchmarks/recipe.py) run one problem at a time.
 
 Run:  .venv/bin/python benchmarks/sweep.py [repeats]   (default 10; OPENBLAS_NUM_THREADS=1 unless set)
