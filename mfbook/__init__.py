@@ -19,3 +19,6 @@ set_style()
 from . import sweep
 from . import manifolds
 from . import sensing
+
+from . import deep
+from . import neurons
