@@ -24,6 +24,8 @@ class NB:
         self.cells.append(new_code_cell(text.strip("\n")))
 
     def write(self, path):
+        for i, cell in enumerate(self.cells):   # stable cell ids: regenerating gives the same file
+            cell.id = f"cell-{i:03d}"
         nb = new_notebook(cells=self.cells)
         nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
         nb.metadata["language_info"] = {"name": "python"}
