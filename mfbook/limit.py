@@ -63,6 +63,8 @@ _SNAP_AFTER = 10     # ... once it has taken this many steps; after a failed att
                      # waits 10 steps plus half the steps taken so far (few attempts in long batches)
 _SNAP_MAX_P = 256    # not for more parameters than this: a dense pseudo-inverse of the Hessian
                      # (p^3) then costs more than the integrator steps it saves
+_COMPILED_MAX_P = 512  # the compiled kernel's plain loops beat NumPy's call overhead up to about
+                       # this many parameters (d ~ 16); larger problems go to BLAS through NumPy
 
 
 def numerical_rank(W, tol: float = 1e-6) -> int | np.ndarray:
@@ -268,7 +270,7 @@ def _transit(batch, y, idx, rate, rtol, record, with_delta=True, method="dop853"
     d1, d, d2 = batch.d1, batch.d, batch.d2
     if not with_delta:
         y = y[:, :p].copy()
-    if _kernel is not None and not record and method == "dop853":
+    if _kernel is not None and not record and method == "dop853" and p <= _COMPILED_MAX_P:
         return _transit_compiled(batch, y, idx, rate, rtol, with_delta)
     t = np.zeros(k)
     tries = np.zeros(k, int)
@@ -397,7 +399,7 @@ def _transit_compiled(batch, y, idx, rate, rtol, with_delta):
 
 def _newton_polish(batch, theta, idx, iters=4):
     """A few pseudo-inverse Newton steps on grad R = 0 (batched); keeps a step only if it helps."""
-    if _kernel is not None:
+    if _kernel is not None and batch.p <= _COMPILED_MAX_P:
         return _kernel.newton_polish_batch(np.ascontiguousarray(theta), batch.Ms[idx], batch.Vs[idx],
                                            batch.d1, batch.d, batch.d2, iters)
     for _ in range(iters):
