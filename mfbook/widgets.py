@@ -96,14 +96,16 @@ def _split(controls, defaults):
     return listed, fixed
 
 
-def _log_timing(draw, seconds):
-    """Append the callback times of one widget to the JSON-lines file named by MFBOOK_WIDGET_TIMES."""
+def _log_timing(draw, seconds, image_seconds):
+    """Append the times of one widget's frames (the callback alone, and the callback plus the
+    figure's rendering to an image, which a live update also pays) to the JSON-lines file named
+    by MFBOOK_WIDGET_TIMES."""
     path = os.environ.get("MFBOOK_WIDGET_TIMES")
     if path and seconds:
         with open(path, "a") as fh:
             fh.write(json.dumps({"widget": getattr(draw, "__qualname__", str(draw)),
                                  "notebook": os.environ.get("MFBOOK_NOTEBOOK", os.getcwd()),
-                                 "seconds": seconds}) + "\n")
+                                 "seconds": seconds, "with_image": image_seconds}) + "\n")
 
 
 def static_html(draw, controls, defaults=None, dpi=80) -> str:
@@ -114,17 +116,18 @@ def static_html(draw, controls, defaults=None, dpi=80) -> str:
     if len(combos) > MAX_FRAMES:
         raise ValueError(f"{len(combos)} frames are too many for a static page (at most {MAX_FRAMES}): "
                          "offer fewer values per control")
-    frames, seconds = {}, []
+    frames, seconds, with_image = {}, [], []
     for combo in combos:
         values = dict(fixed, **{k: listed[k][i] for k, i in zip(names, combo)})
         start_time = time.perf_counter()
         try:
             fig = _figure(draw, values)
-            seconds.append(time.perf_counter() - start_time)   # the callback itself, as a live update
+            seconds.append(time.perf_counter() - start_time)   # the callback itself
             frames["_".join(map(str, combo))] = _png(fig, dpi)
+            with_image.append(time.perf_counter() - start_time)  # and its image: a live update
         except ValueError as err:
             frames["_".join(map(str, combo))] = _error_png(str(err))
-    _log_timing(draw, seconds)
+    _log_timing(draw, seconds, with_image)
     start = [listed[k].index(defaults[k]) if defaults and k in defaults else 0 for k in names]
     uid = "mfsi-" + uuid.uuid4().hex[:10]
     parts = [f'<div class="mfbook-static-interact" id="{uid}">', '<div class="mfsi-controls">']
