@@ -170,21 +170,23 @@ def _descend(problem, model, X, factors, Amat, lr, steps, record_every):
         U, V = factors
     record, train, test = [], [], []
     for k in range(steps + 1):
-        r = X.reshape(R, -1) @ Amat.T - problem.b          # (R, m)
+        with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is reported just below
+            r = X.reshape(R, -1) @ Amat.T - problem.b      # (R, m)
+        if not np.all(np.isfinite(r)):
+            raise ValueError(f"gradient descent diverged at step {k}: lower lr (now {lr})")
         if k % record_every == 0 or k == steps:
             record.append(k)
             train.append(np.mean(r ** 2, axis=1))
             test.append(problem.test_error(X))
-            if not np.all(np.isfinite(train[-1])):
-                raise ValueError(f"gradient descent diverged at step {k}: lower lr (now {lr})")
         if k == steps:
             break
         G = ((2.0 / m) * r @ Amat).reshape(R, n1, n2)      # grad F(X)
         if model == "matrix":
             X = X - lr * G
         else:
-            U, V = U - lr * G @ V, V - lr * G.transpose(0, 2, 1) @ U
-            X = U @ V.transpose(0, 2, 1)
+            with np.errstate(over="ignore", invalid="ignore"):
+                U, V = U - lr * G @ V, V - lr * G.transpose(0, 2, 1) @ U
+                X = U @ V.transpose(0, 2, 1)
     return dict(step=np.array(record), train=np.array(train).T, test=np.array(test).T, X=X)
 
 
