@@ -32,6 +32,7 @@ $(VENV)/.installed-%: requirements-%.txt $(STAMP)
 
 book: $(STAMP)
 	./tools/fetch_assets.sh
+	MFBOOK_STATIC=1 $(BIN)/python tools/execute_parallel.py
 	MFBOOK_STATIC=1 $(BIN)/jupyter-book build -W -n --keep-going .
 	@echo
 	@echo "The book is built. Open file://$(CURDIR)/_build/html/index.html"
