@@ -14,8 +14,8 @@ record
 
 Everything that is repeated over runs is batched: the trainers advance all runs together with
 stacked :math:`d\\times d` products, and the minimum-rank search runs alternating least squares for
-all runs and all restarts at once. Only the nuclear-norm program is solved one problem at a time
-(cvxpy, about 5 ms each).
+all runs and all restarts at once. Only the nuclear-norm program is solved one problem at a time:
+cvxpy compiles one parametrized program for the shape, and each run re-solves it (about 5 ms).
 
 The trainer is a parameter, so the same sweep can be read at a finite initialization
 (``trainer="gd"``, plain gradient descent with the authors' recipe: mean squared loss, lr 0.1,
@@ -374,8 +374,13 @@ def min_rank_batch(values, masks, upper=None, tol: float = 1e-10, restarts: int 
     return result
 
 
-def min_nuclear_norm_batch(values, masks) -> np.ndarray:
-    """:math:`\\min \\|W\\|_*` subject to the observations, for every run (cvxpy, one problem at a time).
+def min_nuclear_norm_batch(values, masks, tol: float = 1e-12) -> np.ndarray:
+    """:math:`\min \|W\|_*` subject to the observations, for every run (cvxpy + Clarabel).
+
+    One parametrized program serves every run of the shape: :math:`W = P\circ M + (1 - P)\circ Z`
+    with the mask :math:`P` and the observed values as cvxpy parameters and :math:`Z` free, so cvxpy
+    compiles the program once and each run only re-solves it (about 5 ms instead of 20 ms for a
+    4 x 4 problem compiled anew).
 
     Returns
     -------
@@ -384,10 +389,23 @@ def min_nuclear_norm_batch(values, masks) -> np.ndarray:
 
     Explained in: chapter 2 (Connectivity, the minimum-nuclear-norm reference of the sweep).
     """
-    from .references import min_nuclear_norm, nuclear_norm
+    import warnings
+
+    import cvxpy as cp
 
     values, masks = np.asarray(values, float), np.asarray(masks, bool)
-    return np.array([nuclear_norm(min_nuclear_norm(Completion.from_arrays(v, m))) for v, m in zip(values, masks)])
+    P, PM = cp.Parameter(values.shape[1:]), cp.Parameter(values.shape[1:])
+    program = cp.Problem(cp.Minimize(cp.normNuc(PM + cp.multiply(1 - P, cp.Variable(values.shape[1:])))))
+    out = np.empty(len(values))
+    for r, (v, m) in enumerate(zip(values, masks)):
+        P.value, PM.value = m.astype(float), np.where(m, v, 0.0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "optimal_inaccurate" is checked below
+            program.solve(solver=cp.CLARABEL, tol_gap_abs=tol, tol_gap_rel=tol, tol_feas=tol)
+        if program.status not in ("optimal", "optimal_inaccurate"):
+            raise RuntimeError(f"the nuclear-norm program of run {r} ended with status {program.status!r}")
+        out[r] = program.value
+    return out
 
 
 @dataclass
