@@ -375,9 +375,9 @@ def min_rank_batch(values, masks, upper=None, tol: float = 1e-10, restarts: int 
 
 
 def min_nuclear_norm_batch(values, masks, tol: float = 1e-12) -> np.ndarray:
-    """:math:`\min \|W\|_*` subject to the observations, for every run (cvxpy + Clarabel).
+    """:math:`\\min \\|W\\|_*` subject to the observations, for every run (cvxpy + Clarabel).
 
-    One parametrized program serves every run of the shape: :math:`W = P\circ M + (1 - P)\circ Z`
+    One parametrized program serves every run of the shape: :math:`W = P\\circ M + (1 - P)\\circ Z`
     with the mask :math:`P` and the observed values as cvxpy parameters and :math:`Z` free, so cvxpy
     compiles the program once and each run only re-solves it (about 5 ms instead of 20 ms for a
     4 x 4 problem compiled anew).
