@@ -270,25 +270,32 @@ def _transit(batch, y, idx, rate, rtol, record, with_delta=True, method="dop853"
     d1, d, d2 = batch.d1, batch.d, batch.d2
     if not with_delta:
         y = y[:, :p].copy()
+    # per run: gradient scale, bound on |theta|^2 (unbounded growth), time limit, absolute
+    # tolerance, and the size of the data (for comparing two Newton end points)
+    g0 = batch.gscale[idx]
+    big = (_BIG * batch.tscale[idx]) ** 2
+    t_limit = 200.0 * np.log(1e9) / np.maximum(rate, 1e-12)
+    atol = 1e-6 * _EPS * batch.tscale[idx]
+    wscale = np.max(np.abs(np.where(batch.M[idx], batch.V[idx], 0.0)), axis=(1, 2)) + 1e-300
     if _kernel is not None and not record and method == "dop853" and p <= _COMPILED_MAX_P:
-        return _transit_compiled(batch, y, idx, rate, rtol, with_delta)
+        tab = _TABLEAUS["dop853"]
+        out, outcome = _kernel.transit_batch(
+            np.ascontiguousarray(y, dtype=float), batch.Ms[idx], batch.Vs[idx], d1, d, d2, batch.n[idx, 0, 0],
+            with_delta, np.asarray(rate, float), rtol, atol, g0, big, t_limit, wscale, tab["A"], tab["B"],
+            tab["E3"], tab["E5"], tab["expo"], _MAX_STEPS, _GTOL, _SNAP, _SNAP_AFTER, p <= _SNAP_MAX_P)
+        return out, outcome, None
     t = np.zeros(k)
     tries = np.zeros(k, int)
     h = 0.05 / np.maximum(rate, 1e-12)
     active = np.ones(k, bool)
     escaped = np.zeros(k, bool)
     outcome = np.full(k, _REACHED)
-    g0 = batch.gscale[idx]
-    big = (_BIG * batch.tscale[idx]) ** 2
     loss0 = batch.loss(y[:, :p], idx)
-    t_limit = 200.0 * np.log(1e9) / np.maximum(rate, 1e-12)
-    atol = 1e-6 * _EPS * batch.tscale[idx]
     Ms_all, Vs_all = batch.Ms[idx], batch.Vs[idx]
     f = _rhs(y, Ms_all, Vs_all, d1, d, d2, with_delta)
     gpeak = np.zeros(k)
     next_snap = np.full(k, _SNAP_AFTER)
     snapW = np.full((k, d1 * d2), np.nan)
-    wscale = np.max(np.abs(np.where(batch.M[idx], batch.V[idx], 0.0)), axis=(1, 2)) + 1e-300
     gbest = np.full(k, np.inf)
     ybest = y.copy()
     records = [[(0.0, y[i, :p].copy())] for i in range(k)] if record else None
@@ -381,20 +388,6 @@ def _transit(batch, y, idx, rate, rtol, record, with_delta=True, method="dop853"
                     break
                 Ms, Vs = Ms_all[a], Vs_all[a]
     return y, outcome, records
-
-
-def _transit_compiled(batch, y, idx, rate, rtol, with_delta):
-    """:func:`_transit` in compiled code, run after run (same method, same tests; no records)."""
-    tab = _TABLEAUS["dop853"]
-    wscale = np.max(np.abs(np.where(batch.M[idx], batch.V[idx], 0.0)), axis=(1, 2)) + 1e-300
-    tscale = batch.tscale[idx]
-    out, outcome = _kernel.transit_batch(
-        np.ascontiguousarray(y, dtype=float), batch.Ms[idx], batch.Vs[idx], batch.d1, batch.d, batch.d2,
-        batch.n[idx, 0, 0], with_delta, np.asarray(rate, float), rtol, 1e-6 * _EPS * tscale,
-        batch.gscale[idx], (_BIG * tscale) ** 2, 200.0 * np.log(1e9) / np.maximum(rate, 1e-12), wscale,
-        tab["A"], tab["B"], tab["E3"], tab["E5"], tab["expo"], _MAX_STEPS, _GTOL, _SNAP, _SNAP_AFTER,
-        batch.p <= _SNAP_MAX_P)
-    return out, outcome, None
 
 
 def _newton_polish(batch, theta, idx, iters=4):
