@@ -3,6 +3,7 @@ import json
 import re
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 
 from mfbook import widgets
@@ -51,3 +52,68 @@ def test_live_mode_builds_controls_and_survives_errors(monkeypatch):
     slider = box.children[0].children[0]
     slider.value = -1.0            # draw raises ValueError: shown as a message, no exception here
     slider.value = 1.0
+    assert box.children[1].value == "" and len(box.children[2].value) > 1000   # the image is back
+
+
+# a demo in the setup / draw style: setup builds the fixed parts once, draw adds what changes
+def setup():
+    fig, axes = plt.subplots(1, 2, figsize=(5, 2.5), layout="constrained")
+    for ax in axes:
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 3)
+    axes[1].plot([0, 1], [1, 1], color="gray")       # a fixed reference line
+    return fig
+
+
+def adds(fig, scale, title=False):
+    if scale < 0:
+        raise ValueError("scale must be >= 0")
+    left, right = fig.axes
+    left.plot([0, 1], [0, scale])
+    left.plot([0, 1], [scale, 0])                     # takes the second colour of the cycle
+    right.bar([0.5], [scale], 0.2)
+    right.text(0.1, 2.5, f"scale {scale}")
+    if title:
+        left.set_title(f"scale {scale}")              # changes what setup built
+
+
+def pixels(png):
+    from PIL import Image
+    import io
+    import numpy as np
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=int)
+
+
+@pytest.mark.parametrize("title", [False, True])
+def test_blitted_frames_match_a_fresh_drawing(title):
+    scene = widgets._Scene(lambda fig, scale: adds(fig, scale, title), setup)
+    frames = [scene.frame({"scale": s})[0] for s in (1.0, 2.0, 0.5, 2.0)]
+    # adding artists only: one full drawing, every later frame reuses it; a changed title is
+    # noticed and the figure drawn again in full each time
+    assert scene.full_draws == (4 if title else 1)
+    for s, png in zip((1.0, 2.0, 0.5, 2.0), frames):
+        fresh = widgets._Scene(lambda fig, scale: adds(fig, scale, title), setup).frame({"scale": s})[0]
+        assert np.abs(pixels(png) - pixels(fresh)).max() <= 8     # same picture, colours included
+    assert np.abs(pixels(frames[1]) - pixels(frames[2])).max() > 100   # and the frames do differ
+
+
+def test_scene_errors_are_values_or_programming_errors():
+    scene = widgets._Scene(adds, setup)
+    with pytest.raises(ValueError, match="scale"):
+        scene.frame({"scale": -1.0})
+    assert scene.frame({"scale": 1.0})[0][:4] == b"\x89PNG"       # recovers after an error
+
+    def new_axes(fig, scale):
+        fig.add_subplot(3, 3, 9)
+
+    with pytest.raises(RuntimeError, match="create every axes in setup"):
+        widgets._Scene(new_axes, setup).frame({"scale": 1.0})
+    with pytest.raises(TypeError, match="must return a matplotlib figure"):
+        widgets._Scene(adds, lambda: None).frame({"scale": 1.0})
+
+
+def test_static_html_of_a_scene():
+    html = widgets.static_html(adds, {"scale": [-1.0, 1.0, 2.0]}, setup=setup)
+    frames = json.loads(re.search(r'class="mfsi-data">(.*?)</script>', html).group(1))
+    assert sorted(frames) == ["0", "1", "2"] and len(set(frames.values())) == 3
