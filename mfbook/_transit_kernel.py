@@ -160,6 +160,43 @@ def newton_snap(theta, Ms, Vs, d1, d, d2, n, gscale, iters):
 
 
 @njit(cache=True)
+def _dop853_step(y, f, h, Ms, Vs, d1, d, d2, p, with_delta, rtol, atol, Atab, Bw, E3, E5, K, ys, y_new):
+    """One Dormand-Prince 8(5,3) step of size ``h`` from ``y`` (with ``f`` its right-hand side):
+    writes the stages to ``K`` (``K[S]`` is the right-hand side at the new point) and the new point
+    to ``y_new``; returns the scaled error norm of the first ``p`` components (the step is
+    accepted when it is at most 1). The norm is scipy's for DOP853."""
+    S = Bw.size
+    P2 = y.size
+    K[0] = f
+    for s in range(1, S):
+        for q in range(P2):
+            acc = 0.0
+            for j in range(s):
+                acc += Atab[s, j] * K[j, q]
+            ys[q] = y[q] + h * acc
+        _rhs(ys, Ms, Vs, d1, d, d2, p, with_delta, K[s])
+    for q in range(P2):
+        acc = 0.0
+        for j in range(S):
+            acc += Bw[j] * K[j, q]
+        y_new[q] = y[q] + h * acc
+    _rhs(y_new, Ms, Vs, d1, d, d2, p, with_delta, K[S])
+    e5 = 0.0
+    e3 = 0.0
+    for q in range(p):
+        sc = atol + rtol * max(abs(y[q]), abs(y_new[q]))
+        a5 = 0.0
+        a3 = 0.0
+        for j in range(S + 1):
+            a5 += E5[j] * K[j, q]
+            a3 += E3[j] * K[j, q]
+        e5 += (a5 / sc) ** 2
+        e3 += (a3 / sc) ** 2
+    err = abs(h) * e5 / np.sqrt(max(e5 + 0.01 * e3, 1e-300) * p)
+    return err if np.isfinite(err) else np.inf
+
+
+@njit(cache=True)
 def transit(y0, Ms, Vs, d1, d, d2, n, with_delta, rate, rtol, atol, g0, big, t_limit, wscale,
             Atab, Bw, E3, E5, expo, max_steps, gtol, snap, snap_after, snap_allowed):
     """Integrate one run from just off a saddle to the next plateau; returns (state, outcome)."""
@@ -186,34 +223,7 @@ def transit(y0, Ms, Vs, d1, d, d2, n, with_delta, rate, rtol, atol, g0, big, t_l
     outcome = REACHED
     while tries <= 100 * max_steps:   # a guard; `late` below ends every run long before
         tries += 1
-        K[0] = f
-        for s in range(1, S):
-            for q in range(P2):
-                acc = 0.0
-                for j in range(s):
-                    acc += Atab[s, j] * K[j, q]
-                ys[q] = y[q] + h * acc
-            _rhs(ys, Ms, Vs, d1, d, d2, p, with_delta, K[s])
-        for q in range(P2):
-            acc = 0.0
-            for j in range(S):
-                acc += Bw[j] * K[j, q]
-            y_new[q] = y[q] + h * acc
-        _rhs(y_new, Ms, Vs, d1, d, d2, p, with_delta, K[S])
-        e5 = 0.0
-        e3 = 0.0
-        for q in range(p):
-            sc = atol + rtol * max(abs(y[q]), abs(y_new[q]))
-            a5 = 0.0
-            a3 = 0.0
-            for j in range(S + 1):
-                a5 += E5[j] * K[j, q]
-                a3 += E3[j] * K[j, q]
-            e5 += (a5 / sc) ** 2
-            e3 += (a3 / sc) ** 2
-        err = h * e5 / np.sqrt(max(e5 + 0.01 * e3, 1e-300) * p)
-        if not np.isfinite(err):
-            err = np.inf
+        err = _dop853_step(y, f, h, Ms, Vs, d1, d, d2, p, with_delta, rtol, atol, Atab, Bw, E3, E5, K, ys, y_new)
         factor = min(max(0.9 * max(err, 1e-10) ** -expo, 0.2), 5.0)
         h_used = h
         if err <= 1.0:
@@ -283,3 +293,102 @@ def newton_polish_batch(Theta, Ms, Vs, d1, d, d2, iters):
     for r in range(Theta.shape[0]):
         out[r] = newton_polish(Theta[r], Ms[r], Vs[r], d1, d, d2, iters)
     return out
+
+
+@njit(cache=True)
+def flow(y0, Ms, Vs, d1, d, d2, n, rtol, atol, t_max, tol, Atab, Bw, E3, E5, expo, max_tries):
+    """Gradient flow of one depth-2 problem from ``y0`` until the loss is below ``tol`` or ``t_max``.
+
+    The step-size rule is scipy's for DOP853 (safety 0.9, factors 0.2 to 10, no growth right after
+    a rejection). When a step takes the loss below ``tol``, the crossing inside that step is
+    located (regula falsi on the log of the loss over shorter steps from the same point), so the
+    run ends where the loss is just below ``tol``, as an event of ``solve_ivp`` would.
+
+    Returns (times, states at the accepted steps, converged, number of right-hand sides).
+    """
+    p = y0.size
+    S = Bw.size
+    K = np.empty((S + 1, p))
+    ys = np.empty(p)
+    y_new = np.empty(p)
+    y_try = np.empty(p)
+    f = np.empty(p)
+    y = y0.copy()
+    _rhs(y, Ms, Vs, d1, d, d2, p, False, f)
+    nfev = 1
+    T = np.empty(256)
+    Y = np.empty((256, p))
+    T[0] = 0.0
+    Y[0] = y
+    m = 1
+    if _loss(y, Ms, Vs, d1, d, d2, n) < tol:
+        return T[:1], Y[:1], True, nfev
+    # first step as in Hairer, Norsett & Wanner (and scipy): 1% of |y| / |f| in the error norm
+    d0 = 0.0
+    df = 0.0
+    for q in range(p):
+        sc = atol + rtol * abs(y[q])
+        d0 += (y[q] / sc) ** 2
+        df += (f[q] / sc) ** 2
+    h = 1e-6 if d0 < 1e-10 * p or df < 1e-10 * p else 0.01 * np.sqrt(d0 / df)
+    t = 0.0
+    rejected = False
+    converged = False
+    tries = 0
+    while tries < max_tries and t < t_max:
+        tries += 1
+        h = min(h, t_max - t)
+        err = _dop853_step(y, f, h, Ms, Vs, d1, d, d2, p, False, rtol, atol, Atab, Bw, E3, E5, K, ys, y_new)
+        nfev += S
+        if err > 1.0:
+            h *= max(0.2, 0.9 * err ** -expo)
+            rejected = True
+            continue
+        factor = min(10.0, 0.9 * max(err, 1e-10) ** -expo)
+        if rejected:
+            factor = min(1.0, factor)
+        rejected = False
+        lo = _loss(y_new, Ms, Vs, d1, d, d2, n)
+        t_new = t + h
+        if lo < tol:
+            # the loss crossed tol inside this step: regula falsi (Illinois) on
+            # g(s) = log loss(step of length s) - log tol, with g(0) > 0 > g(h)
+            a, ga = 0.0, np.log(_loss(y, Ms, Vs, d1, d, d2, n) / tol)
+            b, gb = h, np.log(max(lo, 1e-300) / tol)
+            side = 0
+            for _ in range(30):
+                if gb > -1e-3:   # within 0.1% of tol, on the converged side
+                    break
+                c = b - gb * (b - a) / (gb - ga)
+                _dop853_step(y, f, c, Ms, Vs, d1, d, d2, p, False, rtol, atol, Atab, Bw, E3, E5, K, ys, y_try)
+                nfev += S
+                gc = np.log(max(_loss(y_try, Ms, Vs, d1, d, d2, n), 1e-300) / tol)
+                if gc < 0.0:
+                    b, gb = c, gc
+                    y_new[:] = y_try
+                    if side == -1:
+                        ga *= 0.5
+                    side = -1
+                else:
+                    a, ga = c, gc
+                    if side == 1:
+                        gb *= 0.5
+                    side = 1
+            t_new = t + b
+            converged = True
+        if m == T.size:   # grow the record
+            T2 = np.empty(2 * m)
+            Y2 = np.empty((2 * m, p))
+            T2[:m] = T
+            Y2[:m] = Y
+            T, Y = T2, Y2
+        T[m] = t_new
+        Y[m] = y_new
+        m += 1
+        if converged:
+            break
+        t = t_new
+        y[:] = y_new
+        f[:] = K[S]
+        h *= factor
+    return T[:m], Y[:m], converged, nfev

@@ -7,8 +7,9 @@ Gradient descent with step :math:`\\eta` (``lr``):
 :func:`mfbook.factorization.init_factors`).
 
 ``gradient_flow`` integrates the ODE with an adaptive 8th-order Runge-Kutta method
-(Dormand-Prince, ``scipy.integrate.solve_ivp(method="DOP853")``) at relative tolerance
-``rtol`` (default 1e-10). On the long plateaus of small initialization the right-hand side is
+(Dormand-Prince 8(5,3), as ``scipy.integrate.solve_ivp(method="DOP853")``) at relative tolerance
+``rtol`` (default 1e-10): for depth 2 compiled with numba (:mod:`mfbook._transit_kernel`, the
+same tableau, error norm and step-size rule as scipy's), for deeper factorizations with scipy. On the long plateaus of small initialization the right-hand side is
 tiny and smooth, so the step size grows and a plateau costs a handful of steps. With the
 defaults, the final :math:`W` of the book's examples agrees with a run at ``rtol=1e-12`` to
 about 1e-8 (checked in ``tests/test_training.py``).
@@ -24,6 +25,14 @@ from scipy.integrate import solve_ivp
 
 from .completion import Completion, as_completion
 from .factorization import init_factors, loss_gradient, product
+from .limit import _TABLEAUS
+
+try:  # the compiled integrator (numba) for depth 2; without it scipy's solve_ivp does the same, slower
+    from . import _transit_kernel as _kernel
+except ImportError:  # pragma: no cover - numba is in requirements.txt
+    _kernel = None
+
+_MAX_TRIES = 1_000_000   # attempted steps of the compiled flow before it gives up (not converged)
 
 __all__ = ["Trajectory", "DivergenceError", "gradient_descent", "gradient_flow", "gradient_descent_batch"]
 
@@ -229,6 +238,20 @@ def gradient_flow(problem, init_scale: float = 1e-3, t_max: float = 1e6, tol: fl
     def unpack(y):
         return [part.reshape(s) for part, s in zip(np.split(y, splits), shapes)]
 
+    y0 = np.concatenate([f.ravel() for f in factors])
+    atol = 1e-3 * rtol * init_scale
+    if depth == 2 and _kernel is not None:
+        (d1, d), (_, d2) = shapes
+        n = float(mask.sum())
+        Ms = np.where(mask, 2.0 / n, 0.0)
+        tab = _TABLEAUS["dop853"]
+        t, Y, converged, nfev = _kernel.flow(y0, Ms, Ms * np.where(mask, values, 0.0), d1, d, d2, n, rtol, atol,
+                                             float(t_max), float(tol), tab["A"], tab["B"], tab["E3"], tab["E5"],
+                                             tab["expo"], _MAX_TRIES)
+        return _trajectory(problem, t, [unpack(y) for y in Y], bool(converged),
+                           {"method": "gradient flow", "init_scale": init_scale, "rtol": rtol, "nfev": int(nfev),
+                            "depth": depth})
+
     def rhs(_t, y):
         _, grads = loss_gradient(unpack(y), values, mask)
         return -np.concatenate([g.ravel() for g in grads])
@@ -237,9 +260,7 @@ def gradient_flow(problem, init_scale: float = 1e-3, t_max: float = 1e6, tol: fl
         return float(loss_gradient(unpack(y), values, mask)[0]) - tol
 
     reached.terminal = True
-    y0 = np.concatenate([f.ravel() for f in factors])
-    sol = solve_ivp(rhs, (0.0, float(t_max)), y0, method="DOP853", rtol=rtol,
-                    atol=1e-3 * rtol * init_scale, events=reached)
+    sol = solve_ivp(rhs, (0.0, float(t_max)), y0, method="DOP853", rtol=rtol, atol=atol, events=reached)
     if sol.status == -1:
         raise RuntimeError(f"gradient flow integration failed: {sol.message}")
     path = [unpack(y) for y in sol.y.T]

@@ -115,3 +115,17 @@ def test_depth2_fast_path_matches_the_general_gradient():
     assert value == pytest.approx(float(ref_value), rel=1e-13)
     for g, r in zip(grads, ref_grads):
         np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("text, scale", [("1 2; 10 *", 1e-6), ("1 * 3; * 5 *; 3 * 9", 1e-3), (PROBLEM, 1e-2)])
+def test_compiled_flow_follows_scipy(monkeypatch, text, scale):
+    import mfbook.training as training
+
+    fast = gradient_flow(text, init_scale=scale, seed=1, tol=1e-12)
+    monkeypatch.setattr(training, "_kernel", None)           # scipy's solve_ivp, the same method
+    slow = gradient_flow(text, init_scale=scale, seed=1, tol=1e-12)
+    assert fast.converged and slow.converged
+    assert np.abs(fast.W - slow.W).max() < 1e-7
+    assert abs(fast.t[-1] / slow.t[-1] - 1) < 1e-4             # the same end time, found inside a step
+    assert 0.99e-12 < fast.loss[-1] < 1e-12                    # just below tol, like the event
+    assert abs(len(fast.t) / len(slow.t) - 1) < 0.1            # about as many steps
