@@ -45,6 +45,7 @@ code(INSTALL)
 
 code(r"""
 import numpy as np
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 import mfbook
 from mfbook import deep, neurons as nn
@@ -171,16 +172,20 @@ paths = {(N, a): mfbook.gradient_descent(THREE, init_scale=a, depth=N, lr=0.03, 
                                          seed=0, record_every=20)
          for N in (2, 3, 4) for a in ALPHAS}
 
-def draw_depth(depth, alpha):
-    run = paths[depth, alpha]
-    fig, ax = plt.subplots(figsize=(6, 3.2))
-    for r in range(3):
-        ax.semilogy(run.t, np.maximum(run.sv_W[:, r], 1e-12), lw=2, label=rf"$\sigma_{r + 1}(W)$")
-    ax.set_ylim(1e-9, 50); ax.set_xlim(0, 180)
-    ax.set_xlabel("time $t$ (steps x lr)"); ax.set_ylabel("singular value"); ax.legend(loc="lower right")
+def setup_depth():                  # what no slider changes
+    fig, ax = plt.subplots(figsize=(6, 3.2), layout="constrained")
+    ax.set_yscale("log"); ax.set_ylim(1e-9, 50); ax.set_xlim(0, 180)
+    ax.set_xlabel("time $t$ (steps x lr)"); ax.set_ylabel("singular value")
+    ax.legend(handles=[mpl.lines.Line2D([], [], color=f"C{r}", lw=2, label=rf"$\sigma_{r + 1}(W)$") for r in range(3)],
+              loc="upper left", bbox_to_anchor=(1, 1))
     return fig
 
-mfbook.widgets.interact(draw_depth, depth=[2, 3, 4], alpha=ALPHAS, defaults={"depth": 3})
+def draw_depth(fig, depth, alpha):  # what they change: the three curves of one run
+    run, ax = paths[depth, alpha], fig.axes[0]
+    for r in range(3):
+        ax.plot(run.t, np.maximum(run.sv_W[:, r], 1e-12), lw=2, color=f"C{r}")
+
+mfbook.widgets.interact(draw_depth, setup=setup_depth, depth=[2, 3, 4], alpha=ALPHAS, defaults={"depth": 3})
 """)
 md(r"""
 At depth 2 the second singular value rises to about 4 (the second component is fitted by its own
@@ -341,19 +346,26 @@ goes from 1 to 0.1. At $n = 3$ it keeps falling down to $\alpha = 0.01$.
 """)
 code(r"""
 pred = nn.two_layer_predict(trained, GRID).reshape(len(SIZES), len(SCALES), SEEDS, -1)
+LEARNED_AND_SAMPLES = [mpl.lines.Line2D([], [], lw=2, color="C0", label="learned"),     # legend entries
+                       mpl.lines.Line2D([], [], ls="", marker="o", color="C3", ms=8, label="samples")]
 
-def draw_init(n, alpha, seed):
-    i, j = SIZES.index(n), SCALES.index(alpha)
-    x = np.linspace(-2, 2, n)
-    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+def setup_init():                   # the axes and the target, which no slider changes
+    fig, ax = plt.subplots(figsize=(5.5, 3.2), layout="constrained")
     ax.plot(GRID, target(GRID), color="gray", lw=4, alpha=0.5, label=r"target $\tanh(x + 1)$")
-    ax.plot(GRID, pred[i, j, seed], lw=2, color="C0", label="learned")
-    ax.plot(x, target(x), "o", color="C3", ms=8, label="samples")
-    ax.set_ylim(-1.6, 1.6); ax.set_xlabel("$x$"); ax.set_ylabel("$f(x)$"); ax.legend(loc="lower right")
-    ax.text(-1.9, 1.3, f"test error {test_err[i, j, seed]:.1e}")
+    ax.set_xlim(GRID[0] - 0.2, GRID[-1] + 0.2); ax.set_ylim(-1.6, 1.6)
+    ax.set_xlabel("$x$"); ax.set_ylabel("$f(x)$")
+    ax.legend(handles=[*ax.lines, *LEARNED_AND_SAMPLES], loc="lower right")
     return fig
 
-mfbook.widgets.interact(draw_init, n=list(SIZES), alpha=SCALES, seed=list(range(6)))
+def draw_init(fig, n, alpha, seed):  # one learned function, its samples and its test error
+    i, j = SIZES.index(n), SCALES.index(alpha)
+    x = np.linspace(-2, 2, n)
+    ax = fig.axes[0]
+    ax.plot(GRID, pred[i, j, seed], lw=2, color="C0")
+    ax.plot(x, target(x), "o", color="C3", ms=8)
+    ax.text(-1.9, 1.3, f"test error {test_err[i, j, seed]:.1e}")
+
+mfbook.widgets.interact(draw_init, setup=setup_init, n=list(SIZES), alpha=SCALES, seed=list(range(6)))
 """)
 
 md(r"""
@@ -474,21 +486,27 @@ code(r"""
 PHI_SHOWN = list(range(0, 61, 6))
 scan_pred = nn.two_layer_predict(scan, GRID).reshape(len(NS), len(PHI), -1)
 
-def draw_angle(n, angle_index):
-    i = NS.index(n)
-    x = np.linspace(-2, 2, n)
-    fig, ax = plt.subplots(1, 2, figsize=(10, 3.2))
+def setup_angle():                  # axes, limits and the target: the same for every frame
+    fig, ax = plt.subplots(1, 2, figsize=(10, 3.2), layout="constrained")
     ax[0].plot(GRID, target(GRID), color="gray", lw=4, alpha=0.5, label="target")
-    ax[0].plot(GRID, scan_pred[i, angle_index], lw=2, color="C0", label="learned")
-    ax[0].plot(x, target(x), "o", color="C3", ms=8, label="samples")
-    ax[0].set_xlabel("$x$"); ax[0].set_ylabel("$f(x)$"); ax[0].legend(loc="lower right")
-    ax[1].semilogy(PHI, np.maximum(scan_err[i], 1e-20), lw=2, color="C0")
-    ax[1].semilogy([PHI[angle_index]], [max(scan_err[i, angle_index], 1e-20)], "o", ms=10, color="C3")
+    ax[0].set_xlim(GRID[0] - 0.2, GRID[-1] + 0.2); ax[0].set_ylim(-1.0, 1.15)
+    ax[0].set_xlabel("$x$"); ax[0].set_ylabel("$f(x)$")
+    ax[0].legend(handles=[*ax[0].lines, *LEARNED_AND_SAMPLES], loc="lower right")
+    ax[1].set_yscale("log"); ax[1].set_ylim(0.3 * max(scan_err.min(), 1e-20), 3 * scan_err.max())   # one scale for every n
+    ax[1].set_xlim(PHI[0] - 0.05, PHI[-1] + 0.05)
     ax[1].set_xlabel(r"imbalance angle $\varphi$"); ax[1].set_ylabel("test error")
-    fig.subplots_adjust(wspace=0.3)
     return fig
 
-mfbook.widgets.interact(draw_angle, n=list(NS), angle_index=PHI_SHOWN, defaults={"n": 4, "angle_index": 12})
+def draw_angle(fig, n, angle_index):  # the learned function and the error curve of n, the chosen angle
+    i = NS.index(n)
+    x = np.linspace(-2, 2, n)
+    ax = fig.axes
+    ax[0].plot(GRID, scan_pred[i, angle_index], lw=2, color="C0")
+    ax[0].plot(x, target(x), "o", color="C3", ms=8)
+    ax[1].plot(PHI, np.maximum(scan_err[i], 1e-20), lw=2, color="C0")
+    ax[1].plot([PHI[angle_index]], [max(scan_err[i, angle_index], 1e-20)], "o", ms=10, color="C3")
+
+mfbook.widgets.interact(draw_angle, setup=setup_angle, n=list(NS), angle_index=PHI_SHOWN, defaults={"n": 4, "angle_index": 12})
 """)
 
 # ---------------------------------------------------------------- low model rank
