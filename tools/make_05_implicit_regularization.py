@@ -109,17 +109,21 @@ $W_{12} = W_{21}$. Both facts are explained in the derivation below.
 **Try it.** Before moving the slider, guess: will any seed reach the rank-1 value $W_{12} = \sqrt5 \approx 2.236$?
 """)
 code(r'''
-def draw_seed(seed):
-    fig, axes = plt.subplots(1, 2, figsize=(7, 3))
-    mfbook.plotting.plot_matrix(limits3[seed].W, three, ax=axes[0])
-    sv = np.linalg.svd(limits3[seed].W, compute_uv=False)
-    axes[1].bar(range(1, 4), sv, color="C0")
+sv3 = {s: np.linalg.svd(limits3[s].W, compute_uv=False) for s in seeds}
+
+def setup_seed():                   # axes, ticks and limits: the same for every seed
+    fig, axes = plt.subplots(1, 2, figsize=(7, 3), layout="constrained")
+    mfbook.plotting.plot_matrix(np.zeros((3, 3)), three, ax=axes[0], fmt="")
+    axes[1].set_xticks([1, 2, 3]); axes[1].set_xlim(0.4, 3.6)
+    axes[1].set_ylim(0, 1.05 * max(sv.max() for sv in sv3.values()))
     axes[1].set_xlabel("index"); axes[1].set_ylabel("singular value")
-    axes[1].set_xticks([1, 2, 3])
-    fig.tight_layout()
     return fig
 
-mfbook.widgets.interact(draw_seed, seed=list(seeds))
+def draw_seed(fig, seed):           # the limit of one seed and its singular values
+    mfbook.plotting.plot_matrix(limits3[seed].W, three, ax=fig.axes[0])
+    fig.axes[1].bar(range(1, 4), sv3[seed], color="C0")
+
+mfbook.widgets.interact(draw_seed, setup=setup_seed, seed=list(seeds))
 ''')
 
 md(r"""
@@ -311,7 +315,8 @@ gradient flow from four initialization scales, same direction.
 """)
 code(r'''
 scales = [1e-3, 1e-6, 1e-9, 1e-12]
-star = np.array([mfbook.gradient_flow(TINY, init_scale=a, seed=0).W[1, 1] for a in scales])
+flows = {a: mfbook.gradient_flow(TINY, init_scale=a, seed=0) for a in scales}
+star = np.array([flows[a].W[1, 1] for a in scales])
 tiny_limit = mfbook.small_init_limit(TINY).W
 slope = np.polyfit(np.log10(scales), np.log10(np.abs(star)), 1)[0]
 print("learned * :", dict(zip(scales, star.round(5))), " limit:", round(tiny_limit[1, 1], 8), " slope:", round(slope, 3))
@@ -340,20 +345,21 @@ $\alpha \approx 10^{-9}$ before its learned value is within $10^{-3}$ of $20$ (C
 The widget shows the learned matrix for each scale.
 """)
 code(r'''
-flows = {a: mfbook.gradient_flow(TINY, init_scale=a, seed=0) for a in scales}
-tiny = mfbook.Completion.parse(TINY)
+tiny = mfbook.Completion.parse(TINY)     # the runs of the four scales are the flows computed above
 
-def draw_scale(alpha):
-    fig, axes = plt.subplots(1, 2, figsize=(7, 3))
-    mfbook.plotting.plot_matrix(flows[alpha].W, tiny, ax=axes[0])
+def setup_scale():                  # the matrix axes and the curve of all scales: fixed
+    fig, axes = plt.subplots(1, 2, figsize=(7, 3), layout="constrained")
+    mfbook.plotting.plot_matrix(np.zeros((2, 2)), tiny, ax=axes[0], fmt="")
     axes[1].loglog(scales, np.abs(star), "o-", lw=2, color="C0")
-    axes[1].loglog([alpha], [abs(flows[alpha].W[1, 1])], "o", ms=12, color="C3")
+    axes[1].set_xlim(3 * scales[0], scales[-1] / 3); axes[1].set_ylim(np.abs(star).min() / 2, 2 * np.abs(star).max())
     axes[1].set_xlabel(r"initialization scale $\alpha$"); axes[1].set_ylabel(r"learned $|\star|$")
-    axes[1].invert_xaxis()
-    fig.tight_layout()
     return fig
 
-mfbook.widgets.interact(draw_scale, alpha=scales)
+def draw_scale(fig, alpha):         # the matrix learned from this scale, and its point on the curve
+    mfbook.plotting.plot_matrix(flows[alpha].W, tiny, ax=fig.axes[0])
+    fig.axes[1].plot([alpha], [abs(flows[alpha].W[1, 1])], "o", ms=12, color="C3")
+
+mfbook.widgets.interact(draw_scale, setup=setup_scale, alpha=scales)
 ''')
 
 md(r"""
