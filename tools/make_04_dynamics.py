@@ -43,6 +43,7 @@ code(INSTALL)
 
 code(r"""
 import numpy as np
+import matplotlib as mpl
 import matplotlib.pyplot as plt
 import mfbook
 from mfbook import manifolds as mf
@@ -195,19 +196,26 @@ singular value? Move the slider.
 """)
 
 code(r"""
-def draw_scale(alpha=1e-8):
-    r = runs[alpha]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.2))
-    mfbook.plotting.plot_loss(r.t, r.loss, ax=ax1, lw=2)
+def setup_scale():                   # axes, limits, labels and the best rank-k levels: fixed
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.2), layout="constrained")
+    for ax in (ax1, ax2):
+        ax.set_yscale("log"); ax.set_xlim(0, 250); ax.set_xlabel("time $t$")
+    ax1.set_ylim(1e-13, 100); ax1.set_ylabel("loss $R_S$")
     for v in best.values():
         ax1.axhline(v, color="gray", ls=":", lw=1.5)
-    ax1.set_xlim(0, 250); ax1.set_ylim(1e-13, 100)
-    mfbook.plotting.plot_singular_values(r.t, np.maximum(r.sv_W, 1e-18), ax=ax2)
-    ax2.set_xlim(0, 250); ax2.set_ylim(1e-18, 100); ax2.legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
+    ax2.set_ylim(1e-18, 100); ax2.set_ylabel("singular value")
+    ax2.legend(handles=[mpl.lines.Line2D([], [], color=f"C{k}", label=f"$\\sigma_{k + 1}(W)$") for k in range(4)],
+               fontsize=7, loc="upper left", bbox_to_anchor=(1, 1))
     return fig
 
-mfbook.widgets.interact(draw_scale, alpha=scales, defaults={"alpha": 1e-8})
+def draw_scale(fig, alpha=1e-8):     # the loss and the singular values of the run from this alpha
+    r = runs[alpha]
+    ax1, ax2 = fig.axes
+    ax1.plot(r.t, r.loss, lw=2)
+    for k in range(4):
+        ax2.plot(r.t, np.maximum(r.sv_W[:, k], 1e-18), color=f"C{k}")
+
+mfbook.widgets.interact(draw_scale, setup=setup_scale, alpha=scales, defaults={"alpha": 1e-8})
 """)
 
 md(r"""
@@ -402,22 +410,33 @@ that the extra delay is linear in $\log\frac1\alpha$). This is Theorem 2 applied
 direction that will lead the next escape arrives at the saddle with a size that is itself a power
 of $\alpha$. Exercise {ref}`ex-dyn-slope` computes the slope.
 
-**Interactive demo.** *Question:* which part of the loss curve collapses under the shift, and which does not?
+**Interactive demo.** *Question:* which part of the loss curve collapses under the shift, and which does not? The
+slider applies the fraction $c$ of the shift, from the raw time ($c = 0$) to the full shift ($c = 1$); the left
+panel shows the first escape, the right one the whole run.
 """)
 
 code(r"""
-def draw_shift(shifted="yes", window="first escape"):
-    fig, ax = plt.subplots(figsize=(6, 3.2))
-    for a, s in zip(shift_alphas, shift):
-        r = runs[a]
-        ax.semilogy(r.t - (s if shifted == "yes" else 0), r.loss, lw=2, label=f"$\\alpha$ = {a:.0e}")
-    ax.set_xlim(*((-3, 3) if window == "first escape" else (-5, 240)))
-    ax.set_xlabel(r"$t - \frac{1}{\lambda_1}\log\frac{1}{\alpha}$" if shifted == "yes" else "time $t$")
-    ax.set_ylabel("loss $R_S$"); ax.legend(fontsize=7)
-    fig.tight_layout()
+def shift_label(c):                  # the x label for the fraction c of the shift
+    return "time $t$" if c == 0 else rf"$t - {'' if c == 1 else c}\,\frac{{1}}{{\lambda_1}}\log\frac{{1}}{{\alpha}}$"
+
+def setup_shift():                   # two windows side by side: the first escape, the whole run
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.2), layout="constrained")
+    for ax, xlim, ylim, name in zip(axes, [(-2, 15), (-5, 240)], [(0.1, 60), (1e-13, 100)], ["first escape", "whole run"]):
+        ax.set_yscale("log"); ax.set_xlim(*xlim); ax.set_ylim(*ylim)
+        ax.set_xlabel(shift_label(0.25), color="none")     # room for the label, which draw writes
+        ax.text(0.03, 0.05, name, transform=ax.transAxes, fontsize=9, color="gray")
+    axes[0].set_ylabel("loss $R_S$")
+    axes[1].legend(handles=[mpl.lines.Line2D([], [], color=f"C{i}", lw=2, label=f"$\\alpha$ = {a:.0e}")
+                            for i, a in enumerate(shift_alphas)], fontsize=7, loc="upper left", bbox_to_anchor=(1, 1))
     return fig
 
-mfbook.widgets.interact(draw_shift, shifted=["yes", "no"], window=["first escape", "whole run"])
+def draw_shift(fig, c=1.0):          # the five loss curves against t - c log(1/alpha) / lambda_1
+    for ax in fig.axes:
+        for i, (a, s) in enumerate(zip(shift_alphas, shift)):
+            ax.plot(runs[a].t - c * s, runs[a].loss, lw=2, color=f"C{i}")
+        ax.annotate(shift_label(c), (0.5, 0.5), xycoords=ax.xaxis.label, ha="center", va="center")
+
+mfbook.widgets.interact(draw_shift, setup=setup_shift, c=[0.0, 0.25, 0.5, 0.75, 1.0], defaults={"c": 1.0})
 """)
 
 md(r"""
@@ -490,18 +509,43 @@ for name, text in demo_problems.items():
     ks = [s.rank for s in lim.saddles[1:-1]]
     plateau_table[name] = (lim, ks, [best[k] if text == FOUR else mfbook.best_rank_k(text, k).loss for k in ks])
 
-def draw_plateaus(problem="4x4 connected"):
-    lim, ks, fits = plateau_table[problem]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3), gridspec_kw={"width_ratios": [2, 1]})
-    x = np.arange(len(ks))
-    ax1.bar(x - 0.2, [s.loss for s in lim.saddles[1:-1]], 0.4, label="plateau of the limit path")
-    ax1.bar(x + 0.2, np.maximum(fits, 1e-3), 0.4, label="best rank-$k$ fit")
-    ax1.set_xticks(x, [f"rank {k}" for k in ks]); ax1.set_ylabel("loss"); ax1.legend(fontsize=8)
-    mfbook.plotting.plot_matrix(lim.W, demo_problems[problem], ax=ax2, fmt="{:.2f}")
-    fig.tight_layout()
+MAX_RANK = max(max(ks, default=1) for _, ks, _ in plateau_table.values())
+BOX = max(len(mfbook.Completion.parse(text).values) for text in demo_problems.values())
+
+def setup_plateaus():                # bar axes (one slot per rank, log scale), legend, a square box for the matrix
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3), gridspec_kw={"width_ratios": [2, 1]}, layout="constrained")
+    ax1.set_yscale("log"); ax1.set_ylim(1e-3, 300); ax1.set_xlim(-0.6, MAX_RANK - 0.4)
+    ax1.set_xticks(range(MAX_RANK), [f"rank {k}" for k in range(1, MAX_RANK + 1)]); ax1.set_ylabel("loss")
+    ax1.legend(handles=[mpl.patches.Patch(color="C0", label="plateau of the limit path"),
+                        mpl.patches.Patch(color="C1", label="best rank-$k$ fit")], fontsize=8, loc="upper right")
+    ax2.set_xlim(-0.5, BOX - 0.5); ax2.set_ylim(BOX - 0.5, -0.5); ax2.set_aspect("equal"); ax2.axis("off")
     return fig
 
-mfbook.widgets.interact(draw_plateaus, problem=list(demo_problems))
+def matrix_in_box(ax, W, problem, fmt="{:.2f}"):   # plot_matrix's picture, scaled to fill the box of setup
+    mask = mfbook.Completion.parse(problem).mask
+    d1, d2 = W.shape
+    cell = BOX / max(d1, d2)
+    lim = np.abs(W).max() or 1.0
+    ax.imshow(W, cmap="RdBu_r", vmin=-lim, vmax=lim, extent=(-0.5, d2 * cell - 0.5, d1 * cell - 0.5, -0.5))
+    for (i, j), x in np.ndenumerate(W):           # observed entries bold, learned ones italic
+        ax.text((j + 0.5) * cell - 0.5, (i + 0.5) * cell - 0.5, fmt.format(x), ha="center", va="center", fontsize=10,
+                fontweight="bold" if mask[i, j] else "normal", fontstyle="normal" if mask[i, j] else "italic")
+
+def draw_plateaus(fig, problem="4x4 connected"):
+    lim, ks, fits = plateau_table[problem]
+    ax1, ax2 = fig.axes
+    x = np.array(ks) - 1
+    plateaus = [s.loss for s in lim.saddles[1:-1]]
+    ax1.bar(x - 0.2, plateaus, 0.4, color="C0")
+    ax1.bar(x + 0.2, np.maximum(fits, 1e-3), 0.4, color="C1")
+    for xi, p, f in zip(x, plateaus, fits):         # the values, also those below the axis
+        ax1.text(xi - 0.2, max(p, 1e-3) * 1.3, f"{p:.3g}", ha="center", fontsize=8)
+        ax1.text(xi + 0.2, max(f, 1e-3) * 1.3, f"{f:.3g}", ha="center", fontsize=8)
+    if not ks:
+        ax1.text(0.5, 0.5, "no plateau between the start and the end", transform=ax1.transAxes, ha="center")
+    matrix_in_box(ax2, lim.W, demo_problems[problem])
+
+mfbook.widgets.interact(draw_plateaus, setup=setup_plateaus, problem=list(demo_problems))
 """)
 
 md(r"""
