@@ -416,14 +416,11 @@ panel shows the first escape, the right one the whole run.
 """)
 
 code(r"""
-def shift_label(c):                  # the x label for the fraction c of the shift
-    return "time $t$" if c == 0 else rf"$t - {'' if c == 1 else c}\,\frac{{1}}{{\lambda_1}}\log\frac{{1}}{{\alpha}}$"
-
 def setup_shift():                   # two windows side by side: the first escape, the whole run
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.2), layout="constrained")
     for ax, xlim, ylim, name in zip(axes, [(-2, 15), (-5, 240)], [(0.1, 60), (1e-13, 100)], ["first escape", "whole run"]):
         ax.set_yscale("log"); ax.set_xlim(*xlim); ax.set_ylim(*ylim)
-        ax.set_xlabel(shift_label(0.25), color="none")     # room for the label, which draw writes
+        ax.set_xlabel(r"$t - c\,\frac{1}{\lambda_1}\log\frac{1}{\alpha}$")
         ax.text(0.03, 0.05, name, transform=ax.transAxes, fontsize=9, color="gray")
     axes[0].set_ylabel("loss $R_S$")
     axes[1].legend(handles=[mpl.lines.Line2D([], [], color=f"C{i}", lw=2, label=f"$\\alpha$ = {a:.0e}")
@@ -434,7 +431,7 @@ def draw_shift(fig, c=1.0):          # the five loss curves against t - c log(1/
     for ax in fig.axes:
         for i, (a, s) in enumerate(zip(shift_alphas, shift)):
             ax.plot(runs[a].t - c * s, runs[a].loss, lw=2, color=f"C{i}")
-        ax.annotate(shift_label(c), (0.5, 0.5), xycoords=ax.xaxis.label, ha="center", va="center")
+    fig.axes[0].text(0.97, 0.92, f"c = {c:g}", transform=fig.axes[0].transAxes, ha="right")
 
 mfbook.widgets.interact(draw_shift, setup=setup_shift, c=[0.0, 0.25, 0.5, 0.75, 1.0], defaults={"c": 1.0})
 """)
