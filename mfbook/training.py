@@ -8,8 +8,9 @@ Gradient descent with step :math:`\\eta` (``lr``):
 
 ``gradient_flow`` integrates the ODE with an adaptive 8th-order Runge-Kutta method
 (Dormand-Prince 8(5,3), as ``scipy.integrate.solve_ivp(method="DOP853")``) at relative tolerance
-``rtol`` (default 1e-10): for depth 2 compiled with numba (:mod:`mfbook._transit_kernel`, the
-same tableau, error norm and step-size rule as scipy's), for deeper factorizations with scipy. On the long plateaus of small initialization the right-hand side is
+``rtol`` (default 1e-10): for depth 2 and up to 512 parameters compiled with numba
+(:mod:`mfbook._transit_kernel`, the same tableau, error norm and step-size rule as scipy's),
+otherwise with scipy. On the long plateaus of small initialization the right-hand side is
 tiny and smooth, so the step size grows and a plateau costs a handful of steps. With the
 defaults, the final :math:`W` of the book's examples agrees with a run at ``rtol=1e-12`` to
 about 1e-8 (checked in ``tests/test_training.py``).
@@ -25,7 +26,7 @@ from scipy.integrate import solve_ivp
 
 from .completion import Completion, as_completion
 from .factorization import init_factors, loss_gradient, product
-from .limit import _TABLEAUS
+from .limit import _COMPILED_MAX_P, _TABLEAUS
 
 try:  # the compiled integrator (numba) for depth 2; without it scipy's solve_ivp does the same, slower
     from . import _transit_kernel as _kernel
@@ -240,7 +241,7 @@ def gradient_flow(problem, init_scale: float = 1e-3, t_max: float = 1e6, tol: fl
 
     y0 = np.concatenate([f.ravel() for f in factors])
     atol = 1e-3 * rtol * init_scale
-    if depth == 2 and _kernel is not None:
+    if depth == 2 and _kernel is not None and y0.size <= _COMPILED_MAX_P:
         (d1, d), (_, d2) = shapes
         n = float(mask.sum())
         Ms = np.where(mask, 2.0 / n, 0.0)
