@@ -743,9 +743,11 @@ def theorem3_check(sweep: Sweep, runs, seed=0, rtol: float = 1e-3) -> list[dict]
     return out
 
 
-def plot_observed(problem, ax=None, fmt="{:.3g}"):
+def plot_observed(problem, ax=None, fmt="{:.3g}", frame: bool = True):
     """The incomplete matrix as a grid: observed non-zero entries shaded, observed zeros hatched
-    (observed, yet not edges of :math:`G_M`), unknown entries marked ``?``.
+    (observed, yet not edges of :math:`G_M`), unknown entries marked ``?``. With ``frame=False`` only
+    the cells are added, not the limits and axis styling (the ``draw`` of a demo whose ``setup``
+    drew the frame, see :mod:`mfbook.widgets`).
 
     Explained in: chapter 2 (Connectivity).
     """
@@ -761,10 +763,12 @@ def plot_observed(problem, ax=None, fmt="{:.3g}"):
         seen = problem.mask[i, j]
         zero = seen and x == 0
         face = "#f7f7f7" if not seen else ("white" if zero else "#cfe3f3")
-        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=face, edgecolor="0.6", lw=1,
-                               hatch="///" if zero else None))
+        ax.add_artist(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=face, edgecolor="0.6", lw=1,
+                                hatch="///" if zero else None))
         ax.text(j, i, fmt.format(x) if seen else "?", ha="center", va="center", fontsize=11,
                 fontweight="bold" if seen else "normal", color="k" if seen else "0.55")
+    if not frame:
+        return ax
     ax.set_xlim(-0.5, d2 - 0.5)
     ax.set_ylim(d1 - 0.5, -0.5)
     ax.set_aspect("equal")
@@ -777,15 +781,16 @@ def plot_observed(problem, ax=None, fmt="{:.3g}"):
     return ax
 
 
-def plot_observation_graph(problem, ax=None):
+def plot_observation_graph(problem, ax=None, frame: bool = True):
     """Draw :math:`G_M` (rows left, columns right, one colour per component) with its class written
     underneath. Observed zeros are drawn as dotted grey lines -- they are *not* edges -- and removed
-    (isolated) vertices as faint outlines.
+    (isolated) vertices as faint outlines. With ``frame=False`` the limits are not set and the axes
+    are not switched off (a demo's ``draw``, as in :func:`plot_observed`).
 
     Explained in: chapter 2 (Connectivity).
     """
     import matplotlib.pyplot as plt
-    import networkx as nx
+    from matplotlib.collections import LineCollection
 
     from .completion import as_completion
     from .plotting import _CYCLE, KIND_COLORS
@@ -802,26 +807,24 @@ def plot_observation_graph(problem, ax=None):
         color.update({("r", i): _CYCLE[k % len(_CYCLE)] for i in comp.rows})
         color.update({("c", j): _CYCLE[k % len(_CYCLE)] for j in comp.cols})
     zeros = np.argwhere(problem.mask & (problem.values == 0))
-    for i, j in zeros:
-        (x0, y0), (x1, y1) = pos[("r", int(i))], pos[("c", int(j))]
-        ax.plot([x0, x1], [y0, y1], ls=":", color="0.6", lw=1.5, zorder=0)
-    H = nx.Graph()
-    H.add_nodes_from(conn.graph.nodes)
-    H.add_edges_from(conn.graph.edges)
-    nx.draw_networkx_edges(H, pos, ax=ax, width=2, edge_color="#555555")
-    present = list(conn.graph.nodes)
+    if len(zeros):
+        ax.add_collection(LineCollection([[pos[("r", int(i))], pos[("c", int(j))]] for i, j in zeros],
+                                         linestyles=":", colors="0.6", linewidths=1.5, zorder=0), autolim=False)
+    if conn.graph.number_of_edges():
+        ax.add_collection(LineCollection([[pos[u], pos[v]] for u, v in conn.graph.edges], colors="#555555",
+                                         linewidths=2, zorder=1), autolim=False)
+    present = [v for v in pos if v in conn.graph]      # vertices of G_M; the others are removed
     absent = [v for v in pos if v not in conn.graph]
-    nx.draw_networkx_nodes(H, pos, nodelist=present, ax=ax, node_color=[color[v] for v in present], node_size=480)
-    if absent:
-        nx.draw_networkx_nodes(nx.Graph(), pos, nodelist=absent, ax=ax, node_color="white", edgecolors="0.75",
-                               node_size=480)
-    nx.draw_networkx_labels(H, {v: pos[v] for v in pos}, labels={v: f"{v[0]}{v[1] + 1}" for v in pos}, ax=ax,
-                            font_size=9, font_color="white")
-    if absent:
-        nx.draw_networkx_labels(nx.Graph(), pos, labels={v: f"{v[0]}{v[1] + 1}" for v in absent}, ax=ax,
-                                font_size=9, font_color="0.6")
+    xy = np.array([pos[v] for v in present + absent])
+    ax.scatter(xy[:, 0], xy[:, 1], s=480, zorder=2, c=[color[v] for v in present] + ["white"] * len(absent),
+               edgecolors=[color[v] for v in present] + ["0.75"] * len(absent))
+    for v in pos:
+        ax.text(*pos[v], f"{v[0]}{v[1] + 1}", ha="center", va="center", fontsize=9,
+                color="white" if v in conn.graph else "0.6")
+    ax.text(0.5, -h - 0.65, conn.kind, ha="center", va="center", color=KIND_COLORS[conn.kind], fontsize=10)
+    if not frame:
+        return ax
     ax.set_xlim(-0.3, 1.3)
     ax.set_ylim(-h - 0.9, 0.4)
-    ax.text(0.5, -h - 0.65, conn.kind, ha="center", va="center", color=KIND_COLORS[conn.kind], fontsize=10)
     ax.set_axis_off()
     return ax
