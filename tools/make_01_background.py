@@ -257,22 +257,36 @@ singular values beside those of the two references.
 """)
 
 code(r"""
-def draw_completion(example="1 2; 10 *", init_scale=1e-3, lr=0.1):
-    p = mfbook.Completion.parse(str(example))
-    W = mfbook.gradient_descent(p, init_scale=init_scale, lr=lr, seed=0).W
-    refs = {"learned": W, "min nuclear": mfbook.min_nuclear_norm(p), "min rank": mfbook.min_rank(p)[1]}
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 3.2))
-    mfbook.plotting.plot_matrix(W, p, ax=ax1)
-    for k, (name, X) in enumerate(refs.items()):
-        sv = np.linalg.svd(X, compute_uv=False)
-        ax2.bar(np.arange(sv.size) + 0.25 * (k - 1), sv, width=0.25, label=f"{name} ($\\|W\\|_*$ = {sv.sum():.2f})")
-    ax2.set_xticks(np.arange(sv.size), np.arange(1, sv.size + 1))
-    ax2.set_xlabel("index $k$"); ax2.set_ylabel(r"$\sigma_k$"); ax2.legend(fontsize=7)
-    fig.tight_layout()
+completion_examples = list(SMALL) + [THREE]
+completion_scales, completion_lrs = [1e-1, 1e-3, 1e-6, 1e-9], [0.02, 0.1]
+# every frame's training run and references, computed once here: a move of a slider then only draws
+completion_runs = {(q, a, lr): mfbook.gradient_descent(q, init_scale=a, lr=lr, seed=0).W
+                   for q in completion_examples for a in completion_scales for lr in completion_lrs}
+completion_refs = {q: {"min nuclear": mfbook.min_nuclear_norm(q), "min rank": mfbook.min_rank(q)[1]}
+                   for q in completion_examples}
+completion_top = {q: 1.1 * max(np.linalg.norm(X, 2) for X in [*completion_refs[q].values(),
+                               *(completion_runs[q, a, lr] for a in completion_scales for lr in completion_lrs)])
+                  for q in completion_examples}     # one height per example for the singular values
+
+def setup_completion():                  # what no control changes
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 3.2), layout="constrained")
+    mfbook.plotting.plot_matrix(np.zeros((2, 2)), ax=ax1, fmt="")
+    ax2.set_xlabel("index $k$"); ax2.set_ylabel(r"$\sigma_k$")
     return fig
 
-mfbook.widgets.interact(draw_completion, example=list(SMALL) + [THREE],
-                        init_scale=[1e-1, 1e-3, 1e-6, 1e-9], lr=[0.02, 0.1],
+def draw_completion(fig, example="1 2; 10 *", init_scale=1e-3, lr=0.1):
+    ax1, ax2 = fig.axes
+    W = completion_runs[example, init_scale, lr]
+    mfbook.plotting.plot_matrix(W, mfbook.Completion.parse(example), ax=ax1)
+    for k, (name, X) in enumerate({"learned": W, **completion_refs[example]}.items()):
+        sv = np.linalg.svd(X, compute_uv=False)
+        ax2.bar(np.arange(sv.size) + 0.25 * (k - 1), sv, width=0.25, label=f"{name} ($\\|W\\|_*$ = {sv.sum():.2f})")
+    ax2.set_xlim(-0.6, sv.size - 0.4); ax2.set_ylim(0, completion_top[example])   # change with the example only
+    ax2.set_xticks(np.arange(sv.size), np.arange(1, sv.size + 1))
+    ax2.legend(fontsize=7)
+
+mfbook.widgets.interact(draw_completion, setup=setup_completion, example=completion_examples,
+                        init_scale=completion_scales, lr=completion_lrs,
                         defaults={"example": "1 2; 10 *", "init_scale": 1e-3, "lr": 0.1})
 """)
 
@@ -349,17 +363,21 @@ demo_runs = {m: (sensing.sensing_descent(demo_problem.subset(m), "factorized", i
                  sensing.sensing_descent(demo_problem.subset(m), "matrix", lr=0.02, steps=300, record_every=10))
              for m in demo_ms}
 
-def draw_sensing(m=160, init_scale=1e-6):
-    fact_run, plain_run = demo_runs[m]
-    k = demo_scales.index(init_scale)
-    fig, ax = plt.subplots(figsize=(5, 3.2))
-    ax.semilogy(fact_run["step"], fact_run["train"][k], lw=2, label="training loss")
-    ax.semilogy(fact_run["step"], fact_run["test"][k], lw=2, label="test error")
-    ax.axhline(plain_run["test"][0, -1], color="k", ls="--", lw=2, label="test error of $X$")
-    ax.set_ylim(1e-8, 10); ax.set_xlabel("step"); ax.legend(fontsize=7)
+def setup_sensing():
+    fig, ax = plt.subplots(figsize=(5, 3.2), layout="constrained")
+    ax.set_yscale("log"); ax.set_xlim(-30, 630); ax.set_ylim(1e-8, 10); ax.set_xlabel("step")
     return fig
 
-mfbook.widgets.interact(draw_sensing, m=demo_ms, init_scale=demo_scales)
+def draw_sensing(fig, m=160, init_scale=1e-6):
+    fact_run, plain_run = demo_runs[m]
+    k = demo_scales.index(init_scale)
+    ax = fig.axes[0]
+    ax.plot(fact_run["step"], fact_run["train"][k], lw=2, label="training loss")
+    ax.plot(fact_run["step"], fact_run["test"][k], lw=2, label="test error")
+    ax.axhline(plain_run["test"][0, -1], color="k", ls="--", lw=2, label="test error of $X$")
+    ax.legend(fontsize=7)
+
+mfbook.widgets.interact(draw_sensing, setup=setup_sensing, m=demo_ms, init_scale=demo_scales)
 """)
 
 md(r"""
