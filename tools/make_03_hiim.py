@@ -232,19 +232,29 @@ zero: a rank-$k$ model cannot fit these data, and the flow cannot leave $\Omega_
 """)
 
 code(r"""
-def draw_omega(k=2, data=0):
-    r = omega_runs[data, k]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.2))
-    ax1.semilogy(r["t"], np.maximum(r["off_A"], 1e-18), lw=2, label="rows of $A$")
-    ax1.semilogy(r["t"], np.maximum(r["off_B"], 1e-18), lw=2, ls="--", label="columns of $B$")
-    ax1.set_ylim(1e-18, 1); ax1.set_xlabel("time $t$"); ax1.set_ylabel("part outside $V$"); ax1.legend()
-    mfbook.plotting.plot_singular_values(r["t"], np.maximum(r["sv_aug"], 1e-18), ax=ax2, label="W_{aug}")
-    ax2.semilogy(r["t"], r["loss"], "k--", lw=2, label="loss")
-    ax2.set_ylim(1e-18, 10); ax2.legend(fontsize=7)
-    fig.tight_layout()
+t_end = max(r["t"][-1] for r in omega_runs.values())
+
+def setup_omega():                       # axes and legends; draw adds the curves of one run
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9.8, 3.2), layout="constrained")
+    for ax, top in ((ax1, 1), (ax2, 10)):
+        ax.set_yscale("log"); ax.set_xlim(-0.05 * t_end, 1.05 * t_end); ax.set_ylim(1e-18, top); ax.set_xlabel("time $t$")
+    ax1.set_ylabel("part outside $V$"); ax2.set_ylabel("singular value")
+    ax1.plot([], [], label="rows of $A$"); ax1.plot([], [], ls="--", label="columns of $B$")    # no data: legend entries
+    mfbook.plotting.plot_singular_values([], np.empty((0, 4)), ax=ax2, label="W_{aug}", decorate=False)
+    ax2.plot([], [], "k--", label="loss")
+    ax1.legend(loc="upper right"); ax2.legend(fontsize=7, loc="center left", bbox_to_anchor=(1, 0.5))
+    ax1.set_prop_cycle(None); ax2.set_prop_cycle(None)         # draw's curves take the colours from the start
     return fig
 
-mfbook.widgets.interact(draw_omega, k=[1, 2, 3], data=[0, 1, 2, 3], defaults={"k": 2})
+def draw_omega(fig, k=2, data=0):
+    r = omega_runs[data, k]
+    ax1, ax2 = fig.axes
+    ax1.plot(r["t"], np.maximum(r["off_A"], 1e-18))
+    ax1.plot(r["t"], np.maximum(r["off_B"], 1e-18), ls="--")
+    mfbook.plotting.plot_singular_values(r["t"], np.maximum(r["sv_aug"], 1e-18), ax=ax2, label="W_{aug}", decorate=False)
+    ax2.plot(r["t"], r["loss"], "k--")
+
+mfbook.widgets.interact(draw_omega, setup=setup_omega, k=[1, 2, 3], data=[0, 1, 2, 3], defaults={"k": 2})
 """)
 
 md(r"""
@@ -410,17 +420,25 @@ angle that the data do not fix.
 code(r"""
 seed_runs = {s: mfbook.gradient_flow(THREE, init_scale=1e-6, t_max=1e4, seed=s) for s in range(8)}
 
-def draw_seed(seed=0):
-    r = seed_runs[seed]
-    fig, axes = plt.subplots(1, 4, figsize=(13, 3))
-    for ax, sv, name in zip(axes[:3], (r.sv_A, r.sv_B, r.sv_aug), ("A", "B", "W_{aug}")):
-        mfbook.plotting.plot_singular_values(r.t, sv, ax=ax, label=name)
-        ax.legend(fontsize=7)
-    mfbook.plotting.plot_matrix(r.W, THREE, ax=axes[3], fmt="{:.2f}")
-    fig.tight_layout()
+def setup_seed():                        # limits that hold every seed's curves
+    fig, axes = plt.subplots(1, 4, figsize=(13, 3), layout="constrained")
+    t_end = max(r.t[-1] for r in seed_runs.values())
+    for ax, field, name in zip(axes[:3], ("sv_A", "sv_B", "sv_aug"), ("A", "B", "W_{aug}")):
+        logs = np.log10(np.concatenate([getattr(r, field).ravel() for r in seed_runs.values()]))
+        ax.set_yscale("log"); ax.set_ylim(10 ** (logs.min() - 0.05 * np.ptp(logs)), 10 ** (logs.max() + 0.05 * np.ptp(logs)))
+        ax.set_xlim(-0.05 * t_end, 1.05 * t_end); ax.set_xlabel("time $t$"); ax.set_ylabel("singular value")
+        mfbook.plotting.plot_singular_values([], np.empty((0, 3)), ax=ax, label=name, decorate=False)   # no data:
+        ax.legend(fontsize=7, loc="center right"); ax.set_prop_cycle(None)    # the legend only; colours restart
+    mfbook.plotting.plot_matrix(np.zeros((3, 3)), ax=axes[3], fmt="")
     return fig
 
-mfbook.widgets.interact(draw_seed, seed=list(range(8)))
+def draw_seed(fig, seed=0):
+    r = seed_runs[seed]
+    for ax, sv, name in zip(fig.axes[:3], (r.sv_A, r.sv_B, r.sv_aug), ("A", "B", "W_{aug}")):
+        mfbook.plotting.plot_singular_values(r.t, sv, ax=ax, label=name, decorate=False)
+    mfbook.plotting.plot_matrix(r.W, THREE, ax=fig.axes[3], fmt="{:.2f}")
+
+mfbook.widgets.interact(draw_seed, setup=setup_seed, seed=list(range(8)))
 """)
 
 md(r"""
