@@ -273,22 +273,36 @@ def pattern_problem(pattern, value_set, custom=""):
     mask = np.array([[ch == "x" for ch in row] for row in patterns[pattern].split()])
     return mfbook.Completion.from_arrays(V, mask)
 
-def draw_pattern(pattern, value_set, custom=""):
-    M = pattern_problem(pattern, value_set, custom)
-    learned = mfbook.small_init_limit(M).W
-    k = sweep.min_rank_batch(M.values[None], M.mask[None], upper=[mfbook.numerical_rank(learned)])[0]
-    nuc = mfbook.nuclear_norm(mfbook.min_nuclear_norm(M))
-    fig, axes = plt.subplots(1, 3, figsize=(10, 3.2))
-    sweep.plot_observed(M, ax=axes[0])
-    sweep.plot_observation_graph(M, ax=axes[1])
-    mfbook.plotting.plot_matrix(np.round(learned, 4) + 0.0, M, ax=axes[2])
-    axes[0].set_xlabel("observed")
-    axes[2].set_xlabel(f"learned ($\\alpha\\to0$): rank {mfbook.numerical_rank(learned)}, "
-                       f"$\\|W\\|_*$ = {mfbook.nuclear_norm(learned):.3f}\nmin rank {k}, min $\\|W\\|_*$ = {nuc:.3f}")
-    fig.tight_layout()
-    return fig
+def pattern_facts(problems):        # alpha -> 0 limit (seed 0), minimum rank, minimum nuclear norm; one shape
+    learned = [r.W for r in mfbook.small_init_limit_batch(problems, seed=[0] * len(problems))]
+    V, P = np.stack([q.values for q in problems]), np.stack([q.mask for q in problems])
+    ranks = sweep.min_rank_batch(V, P, upper=[mfbook.numerical_rank(W) for W in learned])
+    return list(zip(learned, ranks, sweep.min_nuclear_norm_batch(V, P)))
 
-mfbook.widgets.interact(draw_pattern, pattern=list(patterns), value_set=list(values),
+menu = [(pattern, value_set) for pattern in patterns for value_set in values]
+menu_facts = dict(zip(menu, pattern_facts([pattern_problem(*key) for key in menu])))   # every menu choice, once
+
+def setup_pattern():                     # the axes of a 3 x 3 example; draw adds its content
+    fig, axes = plt.subplots(1, 3, figsize=(10, 3.2), layout="constrained")
+    M = pattern_problem("M3", "M3 values")
+    sweep.plot_observed(M, ax=axes[0]); sweep.plot_observation_graph(M, ax=axes[1])
+    mfbook.plotting.plot_matrix(np.zeros((3, 3)), ax=axes[2])
+    axes[0].set_xlabel("observed"); axes[2].set_xlabel("\n")   # room for the two lines draw writes there
+    return mfbook.plotting.keep_frame(fig)
+
+def draw_pattern(fig, pattern, value_set, custom=""):
+    M = pattern_problem(pattern, value_set, custom)
+    learned, k, nuc = pattern_facts([M])[0] if custom.strip() else menu_facts[pattern, value_set]
+    ax_obs, ax_graph, ax_W = fig.axes
+    reframe = ax_obs.get_xlim() != (-0.5, M.shape[1] - 0.5) or ax_obs.get_ylim() != (M.shape[0] - 0.5, -0.5)
+    sweep.plot_observed(M, ax=ax_obs, frame=reframe)             # (the frame of setup, unless a typed
+    sweep.plot_observation_graph(M, ax=ax_graph, frame=reframe)  # matrix has another shape)
+    mfbook.plotting.plot_matrix(np.round(learned, 4) + 0.0, M, ax=ax_W)
+    ax_W.annotate(f"learned ($\\alpha\\to0$): rank {mfbook.numerical_rank(learned)}, "
+                  f"$\\|W\\|_*$ = {mfbook.nuclear_norm(learned):.3f}\nmin rank {k}, min $\\|W\\|_*$ = {nuc:.3f}",
+                  (0.5, 1), xycoords=ax_W.xaxis.label, ha="center", va="top")     # under the axes, as an x label
+
+mfbook.widgets.interact(draw_pattern, setup=setup_pattern, pattern=list(patterns), value_set=list(values),
                         custom=mfbook.widgets.Text("", description="matrix"))
 """)
 
@@ -534,25 +548,31 @@ minimum rank).
 """)
 
 code(r"""
-def draw_runs(rank, n):
-    sel = S.select(rank=rank, n=n)
-    fig = plt.figure(figsize=(8.5, 4.5))
+def setup_runs():
+    fig = plt.figure(figsize=(8.5, 4.5), layout="constrained")
     grid = fig.add_gridspec(2, 10, height_ratios=[3, 1])
     axes = [fig.add_subplot(grid[0, :5]), fig.add_subplot(grid[0, 5:])]
-    sweep.plot_phase_transition(S, axes, highlight=sel)
-    for t, run in enumerate(np.flatnonzero(sel)[:10]):
+    mfbook.plotting.plot_phase_background(S, axes)          # every run, faded; draw marks the chosen ones
+    for t in range(10):                                     # room for ten of the chosen patterns
         ax = fig.add_subplot(grid[1, t])
-        color = mfbook.plotting.KIND_COLORS[S.kind[run]]
-        ax.imshow(S.mask[run], cmap=plt.matplotlib.colors.ListedColormap(["#f2f2f2", color]), vmin=0, vmax=1)
-        ax.set_xticks([]); ax.set_yticks([]); ax.grid(False)
-        miss = not S.reaches_min_rank[run]
-        for side in ax.spines.values():
-            side.set_visible(True); side.set_linewidth(3 if miss else 0.5); side.set_color("k")
-        ax.set_xlabel(f"rank {S.learned_rank[run]}/{S.min_rank[run]}", fontsize=8)
-    fig.tight_layout()
+        ax.set_xlim(-0.5, 3.5); ax.set_ylim(3.5, -0.5); ax.set_aspect("equal")
+        ax.set_xticks([]); ax.set_yticks([]); ax.grid(False); ax.spines[:].set_visible(False)
+        ax.set_xlabel(" ", fontsize=8)
     return fig
 
-mfbook.widgets.interact(draw_runs, rank=[1, 2, 3], n=list(range(1, 17)), defaults={"rank": 2, "n": 12})
+def draw_runs(fig, rank, n):
+    sel = S.select(rank=rank, n=n)
+    mfbook.plotting.plot_phase_highlight(S, fig.axes[:2], sel)
+    for ax, run in zip(fig.axes[2:], np.flatnonzero(sel)):
+        color = mfbook.plotting.KIND_COLORS[S.kind[run]]
+        ax.imshow(S.mask[run], cmap=plt.matplotlib.colors.ListedColormap(["#f2f2f2", color]), vmin=0, vmax=1)
+        miss = not S.reaches_min_rank[run]                  # a thick frame: misses the minimum rank
+        ax.add_patch(plt.Rectangle((0, 0), 1, 1, transform=ax.transAxes, fill=False, ec="k", lw=3 if miss else 0.5,
+                                   clip_on=False))
+        ax.annotate(f"rank {S.learned_rank[run]}/{S.min_rank[run]}", (0.5, 1), xycoords=ax.xaxis.label,
+                    ha="center", va="top", fontsize=8)
+
+mfbook.widgets.interact(draw_runs, setup=setup_runs, rank=[1, 2, 3], n=list(range(1, 17)), defaults={"rank": 2, "n": 12})
 """)
 
 md(r"""
