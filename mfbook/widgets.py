@@ -11,7 +11,9 @@
   Autoscaling is switched off after ``setup``: limits belong there. If ``draw`` does change what
   ``setup`` built (the limits of an axes to fit a matrix of another shape, a title, a line's data),
   the change is detected and the whole figure is drawn again for that frame: the picture is always
-  right, such frames are only slower.
+  right, such frames are only slower. Fixed artists that belong above the added ones (spines, a
+  reference line above a bar) are drawn again on top; ticks, grid lines and a legend made by
+  ``setup`` stay beneath, so put a fixed legend where no curve goes.
 * Without ``setup``, ``draw(**values)`` builds a whole new figure each time (simplest, slowest).
 * In a running kernel (JupyterLab, Colab, Binder, nbval) it shows ipywidgets controls and an image
   that is replaced on every change; a :class:`ValueError` (bad matrix text, a diverging step) is
@@ -131,7 +133,8 @@ class _Scene:
         self.fig = _own_canvas(fig, self.dpi)
         for ax in fig.axes:
             ax.set_autoscale_on(False)
-        self.added, self.background, self.full_draws = [], None, 0
+        self.added, self.overlay, self.background, self.full_draws = [], [], None, 0
+        self.lowest = {}
         self.containers = [len(ax.containers) for ax in fig.axes]
         self.cycles = [self._cycle_positions(ax) for ax in fig.axes]
 
@@ -176,13 +179,59 @@ class _Scene:
             raise RuntimeError("draw() added axes to the figure: create every axes in setup()")
         for artist in self.added:
             artist.set_animated(True)
+        overlay = self._overlay()
+        if [id(a) for a in overlay] != [id(a) for a in self.overlay]:
+            for artist in self.overlay:
+                artist.set_animated(False)
+            for artist in overlay:
+                artist.set_animated(True)
+            self.overlay, self.background = overlay, None
         if self.background is None or self._changed(known):
             self._draw_background()
         else:
             fig.canvas.restore_region(self.background)
-        for artist in sorted(self.added, key=lambda a: a.get_zorder()):
-            fig.draw_artist(artist)
+        self._draw_added()
         return _encode(fig), seconds
+
+    def _overlay(self):
+        """The fixed artists that belong above the added ones: for each axes with added artists,
+        those with a higher z-order than the lowest of them (a reference line above a bar, a
+        spine or a text above a line). They are left out of the kept image and drawn with the
+        added artists, so matplotlib's layering holds. The exceptions are the axes' ticks and grid
+        lines and a legend made by ``setup``: they stay beneath, since drawing them every frame
+        would cost as much as the rest (put a fixed legend where no curve goes)."""
+        from matplotlib.axis import Axis
+        from matplotlib.legend import Legend
+        from matplotlib.text import Text
+
+        added = {id(a) for a in self.added}
+        lowest = self.lowest     # over all frames so far, so that the overlay settles after a few
+        for artist in self.added:
+            if artist.axes is not None:
+                lowest[id(artist.axes)] = min(lowest.get(id(artist.axes), np.inf), artist.get_zorder())
+        renderer = self.fig.canvas.get_renderer()
+        out = []
+        for ax in self.fig.axes:
+            if id(ax) not in lowest:
+                continue
+            spines = set(map(id, ax.spines.values()))
+            for a in ax.get_children():
+                if (id(a) in added or a is ax.patch or isinstance(a, (Axis, Legend)) or not a.get_visible()
+                        or a.get_zorder() <= lowest[id(ax)] or (isinstance(a, Text) and not a.get_text())
+                        or (id(a) in spines and not (ax.axison and ax.get_frame_on()))):
+                    continue
+                # the added artists are clipped to the axes: what lies outside it (a title) stays as drawn
+                if a.get_window_extent(renderer).overlaps(ax.bbox):
+                    out.append(a)
+        return out
+
+    def _draw_added(self):
+        """Draw the added artists and the overlay on the kept image, each axes' in z-order (at
+        equal z-order the fixed ones first: they were added to the axes earlier)."""
+        layers = [(a.get_zorder(), 0, i, a) for i, a in enumerate(self.overlay)]
+        layers += [(a.get_zorder(), 1, i, a) for i, a in enumerate(self.added)]
+        for *_, artist in sorted(layers, key=lambda z: z[:3]):
+            self.fig.draw_artist(artist)
 
 
 def _error_png(message: str) -> bytes:

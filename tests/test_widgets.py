@@ -61,7 +61,8 @@ def setup():
     for ax in axes:
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 3)
-    axes[1].plot([0, 1], [1, 1], color="gray")       # a fixed reference line
+    axes[1].plot([0, 1], [1, 1], color="gray")       # a fixed reference line, above the bars
+    axes[1].grid(False)     # grid lines stay beneath added artists (the documented exception)
     return fig
 
 
@@ -93,8 +94,11 @@ def test_blitted_frames_match_a_fresh_drawing(title):
     # noticed and the figure drawn again in full each time
     assert scene.full_draws == (4 if title else 1)
     for s, png in zip((1.0, 2.0, 0.5, 2.0), frames):
-        fresh = widgets._Scene(lambda fig, scale: adds(fig, scale, title), setup).frame({"scale": s})[0]
-        assert np.abs(pixels(png) - pixels(fresh)).max() <= 8     # same picture, colours included
+        fig = widgets._own_canvas(setup(), 80)                  # the same figure drawn the plain way
+        adds(fig, s, title)
+        fig.canvas.draw()
+        assert np.abs(pixels(png) - pixels(widgets._encode(fig))).max() <= 8   # same picture, colours
+        # and layering included (the spines stay above the lines that start on them)
     assert np.abs(pixels(frames[1]) - pixels(frames[2])).max() > 100   # and the frames do differ
 
 
@@ -117,3 +121,32 @@ def test_static_html_of_a_scene():
     html = widgets.static_html(adds, {"scale": [-1.0, 1.0, 2.0]}, setup=setup)
     frames = json.loads(re.search(r'class="mfsi-data">(.*?)</script>', html).group(1))
     assert sorted(frames) == ["0", "1", "2"] and len(set(frames.values())) == 3
+
+
+def test_layering_settles_and_hidden_frames_stay_hidden():
+    def setup_off():
+        fig, axes = plt.subplots(1, 2, figsize=(4, 2), layout="constrained")
+        axes[0].set_xlim(-0.5, 1.5)
+        axes[0].set_ylim(1.5, -0.5)
+        axes[0].axis("off")                              # its spines must not come back
+        axes[1].set_xlim(0, 1)
+        axes[1].set_ylim(0, 1)
+        axes[1].grid(False)     # grid lines stay beneath added artists (the documented exception)
+        return fig
+
+    def image_or_text(fig, kind):
+        left, right = fig.axes
+        left.imshow(np.eye(2) * (2 if kind == "b" else 1), vmin=0, vmax=2)
+        if kind == "text":                                # no bar this time: a lower z-order next time
+            right.text(0.5, 0.5, "nothing here", ha="center")
+        else:
+            right.bar([0.5], [0.8], 0.3)
+
+    scene = widgets._Scene(image_or_text, setup_off)
+    for kind in ("text", "a", "text", "b", "a"):
+        png = scene.frame({"kind": kind})[0]
+        fig = widgets._own_canvas(setup_off(), 80)
+        image_or_text(fig, kind)
+        fig.canvas.draw()
+        assert np.abs(pixels(png) - pixels(widgets._encode(fig))).max() <= 8
+    assert scene.full_draws == 2      # the first frame, and once more when the bars came
