@@ -202,7 +202,7 @@ class _Scene:
         would cost as much as the rest (put a fixed legend where no curve goes)."""
         from matplotlib.axis import Axis
         from matplotlib.legend import Legend
-        from matplotlib.text import Text
+        from matplotlib.text import Text as TextArtist
 
         added = {id(a) for a in self.added}
         lowest = self.lowest     # over all frames so far, so that the overlay settles after a few
@@ -217,7 +217,7 @@ class _Scene:
             spines = set(map(id, ax.spines.values()))
             for a in ax.get_children():
                 if (id(a) in added or a is ax.patch or isinstance(a, (Axis, Legend)) or not a.get_visible()
-                        or a.get_zorder() <= lowest[id(ax)] or (isinstance(a, Text) and not a.get_text())
+                        or a.get_zorder() <= lowest[id(ax)] or (isinstance(a, TextArtist) and not a.get_text())
                         or (id(a) in spines and not (ax.axison and ax.get_frame_on()))):
                     continue
                 # the added artists are clipped to the axes: what lies outside it (a title) stays as drawn
