@@ -44,11 +44,12 @@ def set_style() -> None:
     })
 
 
-def plot_matrix(W, problem=None, ax=None, fmt="{:.3g}", cmap="RdBu_r"):
+def plot_matrix(W, problem=None, ax=None, fmt="{:.3g}", cmap="RdBu_r", decorate=True):
     """Heat map of ``W`` with its entries written in; observed entries of ``problem`` in bold,
     the learned (unobserved) ones in italics. Sets the axes' limits to the matrix (also when
     autoscaling is off, as in the figure of a demo's ``setup``) and hides the spines, which the
-    cells would cover anyway (and do cover in a demo's blitted frames).
+    cells would cover anyway (and do cover in a demo's blitted frames). With ``decorate=False`` only
+    the cells and their numbers are added (a demo's ``draw``, whose ``setup`` drew the decorations).
     """
     W = np.asarray(W, float)
     ax = ax or plt.gca()
@@ -58,6 +59,8 @@ def plot_matrix(W, problem=None, ax=None, fmt="{:.3g}", cmap="RdBu_r"):
     for (i, j), x in np.ndenumerate(W):
         ax.text(j, i, fmt.format(x), ha="center", va="center", fontsize=10,
                 fontweight="bold" if mask[i, j] else "normal", fontstyle="normal" if mask[i, j] else "italic")
+    if not decorate:
+        return ax
     ax.set_xticks(range(W.shape[1]), [f"c{j + 1}" for j in range(W.shape[1])])
     ax.set_yticks(range(W.shape[0]), [f"r{i + 1}" for i in range(W.shape[0])])
     ax.set_xlim(-0.5, W.shape[1] - 0.5)

@@ -297,7 +297,7 @@ def draw_pattern(fig, pattern, value_set, custom=""):
     reframe = ax_obs.get_xlim() != (-0.5, M.shape[1] - 0.5) or ax_obs.get_ylim() != (M.shape[0] - 0.5, -0.5)
     sweep.plot_observed(M, ax=ax_obs, frame=reframe)             # (the frame of setup, unless a typed
     sweep.plot_observation_graph(M, ax=ax_graph, frame=reframe)  # matrix has another shape)
-    mfbook.plotting.plot_matrix(np.round(learned, 4) + 0.0, M, ax=ax_W)
+    mfbook.plotting.plot_matrix(np.round(learned, 4) + 0.0, M, ax=ax_W, decorate=reframe)
     ax_W.annotate(f"learned (α→0): rank {mfbook.numerical_rank(learned)}, "   # plain text, not mathtext:
                   f"‖W‖* = {mfbook.nuclear_norm(learned):.3f}\nmin rank {k}, "     # a new formula per frame
                   f"min ‖W‖* = {nuc:.3f}",                                         # costs ~15 ms here

@@ -436,7 +436,7 @@ def draw_seed(fig, seed=0):
     r = seed_runs[seed]
     for ax, sv, name in zip(fig.axes[:3], (r.sv_A, r.sv_B, r.sv_aug), ("A", "B", "W_{aug}")):
         mfbook.plotting.plot_singular_values(r.t, sv, ax=ax, label=name, decorate=False)
-    mfbook.plotting.plot_matrix(r.W, THREE, ax=fig.axes[3], fmt="{:.2f}")
+    mfbook.plotting.plot_matrix(r.W, THREE, ax=fig.axes[3], fmt="{:.2f}", decorate=False)
 
 mfbook.widgets.interact(draw_seed, setup=setup_seed, seed=list(range(8)))
 """)

@@ -111,13 +111,6 @@ $W_{12} = W_{21}$. Both facts are explained in the derivation below.
 code(r'''
 sv3 = {s: np.linalg.svd(limits3[s].W, compute_uv=False) for s in seeds}
 
-def matrix_entries(ax, W, problem, fmt="{:.3g}"):   # the colours and numbers of plot_matrix, whose
-    lim = np.abs(W).max() or 1.0                     # ticks and limits setup has already drawn
-    ax.imshow(W, cmap="RdBu_r", vmin=-lim, vmax=lim)
-    for (i, j), x in np.ndenumerate(W):              # observed entries bold, learned ones italic
-        ax.text(j, i, fmt.format(x), ha="center", va="center", fontsize=10,
-                fontweight="bold" if problem.mask[i, j] else "normal", fontstyle="normal" if problem.mask[i, j] else "italic")
-
 def setup_seed():                   # axes, ticks and limits: the same for every seed
     fig, axes = plt.subplots(1, 2, figsize=(7, 3), layout="constrained")
     mfbook.plotting.plot_matrix(np.zeros((3, 3)), three, ax=axes[0], fmt="")
@@ -127,7 +120,7 @@ def setup_seed():                   # axes, ticks and limits: the same for every
     return fig
 
 def draw_seed(fig, seed):           # the limit of one seed and its singular values
-    matrix_entries(fig.axes[0], limits3[seed].W, three)
+    mfbook.plotting.plot_matrix(limits3[seed].W, three, ax=fig.axes[0], decorate=False)  # setup drew the rest
     fig.axes[1].bar(range(1, 4), sv3[seed], color="C0")
 
 mfbook.widgets.interact(draw_seed, setup=setup_seed, seed=list(seeds))
@@ -363,7 +356,7 @@ def setup_scale():                  # the matrix axes and the curve of all scale
     return fig
 
 def draw_scale(fig, alpha):         # the matrix learned from this scale, and its point on the curve
-    matrix_entries(fig.axes[0], flows[alpha].W, tiny)
+    mfbook.plotting.plot_matrix(flows[alpha].W, tiny, ax=fig.axes[0], decorate=False)
     fig.axes[1].plot([alpha], [abs(flows[alpha].W[1, 1])], "o", ms=12, color="C3")
 
 mfbook.widgets.interact(draw_scale, setup=setup_scale, alpha=scales)
