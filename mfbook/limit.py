@@ -27,11 +27,21 @@ that limit path instead of a finite-:math:`\\alpha` run:
    plateaus, or ``max_saddles`` reached).
 
 The integrator is the adaptive Dormand-Prince 8(5,3) method (the tableau of scipy's DOP853) with
-error control on :math:`\theta`; a slow final approach is finished by pseudo-inverse Newton steps,
-accepted only when two attempts agree. It runs compiled, one run at a time
-(:mod:`mfbook._transit_kernel`, numba); the same method written in NumPy for a *batch* of problems
-of one shape (every run its own step size, all advancing together with stacked matrix products)
-records the transits for plotting (``record=True``) and checks the compiled one in the tests.
+error control on :math:`\\theta`; a slow final approach is finished by pseudo-inverse Newton steps,
+accepted only when two attempts agree.
+
+The whole path runs compiled, one run at a time (:mod:`mfbook._transit_kernel`, numba), in two
+passes. Carrying :math:`\\delta` doubles the work of a transit, and it only matters where an escape
+is degenerate: when the top eigenspace of :math:`-H` at a rank-:math:`k` saddle is just the orbit of
+the rotation symmetry :math:`(A, B) \\mapsto (AQ, Q^\\top B)` (multiplicity :math:`d - k`: a simple top
+singular value of the residual gradient), all its directions lead to the same path of
+:math:`W`. So the first pass escapes along the top eigenvector without carrying :math:`\\delta` (the
+step sizes do not depend on :math:`\\delta`: the error is measured on :math:`\\theta` alone), and only a
+run that meets a larger top eigenspace after the first escape is computed again, carrying
+:math:`\\delta`. The same method written in NumPy for a *batch* of problems of one shape (every run
+its own step size, all advancing together with stacked matrix products, always carrying
+:math:`\\delta`) records the transits for plotting (``record=True``), serves problems with more than
+512 parameters (where BLAS beats plain loops) and checks the compiled one in the tests.
 ``small_init_limit`` is the batch of one.
 
 Explained in: chapter 4 (Training dynamics) and chapter 5 (Implicit regularization).
@@ -61,6 +71,7 @@ _MIN_RATE = 1e-9     # lambda_1 below this (relative) counts as a minimum
 _SNAP = 1e-2         # below this fraction of its peak gradient, a slow approach is finished by Newton
 _SNAP_AFTER = 10     # ... once it has taken this many steps; after a failed attempt the next one
                      # waits 10 steps plus half the steps taken so far (few attempts in long batches)
+_POLISH_TOL = 1e-14  # the Newton polish stops once the gradient is below this (relative): rounding level
 _SNAP_MAX_P = 256    # not for more parameters than this: a dense pseudo-inverse of the Hessian
                      # (p^3) then costs more than the integrator steps it saves
 _COMPILED_MAX_P = 512  # the compiled kernel's plain loops beat NumPy's call overhead up to about
@@ -168,14 +179,15 @@ class _Batch:
         self.pa = self.d1 * self.d
         self.p = self.pa + self.d * self.d2
         self.n = masks.sum(axis=(1, 2)).astype(float)[:, None, None]
+        observed = np.where(masks, values, 0.0)
+        size = np.sqrt(np.sum(observed * observed, axis=(1, 2)))      # |P(M)|_F
         # the residual gradient is E = Ms * W - Vs (Ms = 2/n on observed entries, 0 elsewhere)
-        self.Ms = np.where(masks, 2.0 / self.n, 0.0)
-        self.Vs = self.Ms * np.where(masks, values, 0.0)
-        self.gscale = (2.0 / self.n[:, 0, 0]) * np.linalg.norm(np.where(masks, values, 0.0), axis=(1, 2))
-        self.gscale = np.maximum(self.gscale, 1e-300)
+        self.Ms = masks * (2.0 / self.n)
+        self.Vs = self.Ms * observed
+        self.gscale = np.maximum((2.0 / self.n[:, 0, 0]) * size, 1e-300)
         # size of theta at a balanced fit of the data: |A|^2 + |B|^2 = 2 |W|_* <= 2 sqrt(d) |M|_F
-        self.tscale = np.sqrt(2.0 * np.sqrt(min(self.d1, self.d2))
-                              * np.maximum(np.linalg.norm(np.where(masks, values, 0.0), axis=(1, 2)), 1e-300))
+        self.tscale = np.sqrt(2.0 * np.sqrt(min(self.d1, self.d2)) * np.maximum(size, 1e-300))
+        self.wscale = np.max(np.abs(observed), axis=(1, 2)) + 1e-300   # largest observed entry
 
     def unpack(self, y, idx):
         k = len(idx)
@@ -233,33 +245,19 @@ def _second_order(batch, theta, v, idx, lam, w, Q):
     return np.einsum("kpi,ki->kp", Q, coeff)
 
 
-# Dormand-Prince 5(4) tableau
-_A = [
-    [],
-    [1 / 5],
-    [3 / 40, 9 / 40],
-    [44 / 45, -56 / 15, 32 / 9],
-    [19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729],
-    [9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656],
-]
-_A = [np.array(a) for a in _A]
-_B5 = np.array([35 / 384, 0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84])
-_ERR = np.array([71 / 57600, 0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 / 525, -1 / 40])
-
 from scipy.integrate._ivp import dop853_coefficients as _d853
 
-_TABLEAUS = {
-    "rk45": {"stages": 6, "A": np.array([np.r_[a, np.zeros(6 - len(a))] for a in _A]), "B": _B5,
-             "E": _ERR, "expo": 1 / 5},
+_TABLEAUS = {   # Dormand-Prince 8(5,3), the coefficients of scipy's DOP853
     "dop853": {"stages": _d853.N_STAGES, "A": np.ascontiguousarray(_d853.A[:_d853.N_STAGES, :_d853.N_STAGES]),
-               "B": _d853.B, "E3": _d853.E3, "E5": _d853.E5, "expo": 1 / 8},
+               "B": np.ascontiguousarray(_d853.B), "E3": np.ascontiguousarray(_d853.E3),
+               "E5": np.ascontiguousarray(_d853.E5), "expo": 1 / 8},
 }
 
 # transit outcomes
 _REACHED, _TIMEOUT, _UNBOUNDED = 0, 1, 2
 
 
-def _transit(batch, y, idx, rate, rtol, record, with_delta=True, method="dop853"):
+def _transit(batch, y, idx, rate, rtol, record, with_delta=True):
     """Integrate (theta, delta) for runs ``idx`` from just off a saddle to the next plateau.
 
     Returns the end states, an outcome code per run (reached a plateau / ran out of time /
@@ -276,14 +274,7 @@ def _transit(batch, y, idx, rate, rtol, record, with_delta=True, method="dop853"
     big = (_BIG * batch.tscale[idx]) ** 2
     t_limit = 200.0 * np.log(1e9) / np.maximum(rate, 1e-12)
     atol = 1e-6 * _EPS * batch.tscale[idx]
-    wscale = np.max(np.abs(np.where(batch.M[idx], batch.V[idx], 0.0)), axis=(1, 2)) + 1e-300
-    if _kernel is not None and not record and method == "dop853" and p <= _COMPILED_MAX_P:
-        tab = _TABLEAUS["dop853"]
-        out, outcome = _kernel.transit_batch(
-            np.ascontiguousarray(y, dtype=float), batch.Ms[idx], batch.Vs[idx], d1, d, d2, batch.n[idx, 0, 0],
-            with_delta, np.asarray(rate, float), rtol, atol, g0, big, t_limit, wscale, tab["A"], tab["B"],
-            tab["E3"], tab["E5"], tab["expo"], _MAX_STEPS, _GTOL, _SNAP, _SNAP_AFTER, p <= _SNAP_MAX_P)
-        return out, outcome, None
+    wscale = batch.wscale[idx]
     t = np.zeros(k)
     tries = np.zeros(k, int)
     h = 0.05 / np.maximum(rate, 1e-12)
@@ -301,7 +292,7 @@ def _transit(batch, y, idx, rate, rtol, record, with_delta=True, method="dop853"
     records = [[(0.0, y[i, :p].copy())] for i in range(k)] if record else None
     a = np.arange(k)
     Ms, Vs = Ms_all, Vs_all
-    tab = _TABLEAUS[method]
+    tab = _TABLEAUS["dop853"]
     S, Atab, Bw, expo = tab["stages"], tab["A"], tab["B"], tab["expo"]
     P2 = y.shape[1]
     m = -1
@@ -319,13 +310,9 @@ def _transit(batch, y, idx, rate, rtol, record, with_delta=True, method="dop853"
         K[S] = _rhs(y_new, Ms, Vs, d1, d, d2, with_delta)
         scale = atol[a, None] + rtol * np.maximum(np.abs(ya[:, :p]), np.abs(y_new[:, :p]))
         with np.errstate(over="ignore", invalid="ignore"):
-            if method == "dop853":
-                e5 = np.sum(((tab["E5"] @ Kf).reshape(m, P2)[:, :p] / scale) ** 2, axis=1)
-                e3 = np.sum(((tab["E3"] @ Kf).reshape(m, P2)[:, :p] / scale) ** 2, axis=1)
-                err = ha[:, 0] * e5 / np.sqrt(np.maximum(e5 + 0.01 * e3, 1e-300) * p)
-            else:
-                err_vec = ha * (tab["E"] @ Kf).reshape(m, P2)
-                err = np.sqrt(np.mean((err_vec[:, :p] / scale) ** 2, axis=1))
+            e5 = np.sum(((tab["E5"] @ Kf).reshape(m, P2)[:, :p] / scale) ** 2, axis=1)
+            e3 = np.sum(((tab["E3"] @ Kf).reshape(m, P2)[:, :p] / scale) ** 2, axis=1)
+            err = ha[:, 0] * e5 / np.sqrt(np.maximum(e5 + 0.01 * e3, 1e-300) * p)
         err[~np.isfinite(err)] = np.inf
         ok = err <= 1.0
         factor = np.clip(0.9 * np.maximum(err, 1e-10) ** -expo, 0.2, 5.0)
@@ -391,13 +378,16 @@ def _transit(batch, y, idx, rate, rtol, record, with_delta=True, method="dop853"
 
 
 def _newton_polish(batch, theta, idx, iters=4):
-    """A few pseudo-inverse Newton steps on grad R = 0 (batched); keeps a step only if it helps."""
+    """A few pseudo-inverse Newton steps on grad R = 0 (batched); keeps a step only if it helps,
+    and takes none where the gradient is already at the level of rounding errors."""
+    gtiny = _POLISH_TOL * batch.gscale[idx]
     if _kernel is not None and batch.p <= _COMPILED_MAX_P:
         return _kernel.newton_polish_batch(np.ascontiguousarray(theta), batch.Ms[idx], batch.Vs[idx],
-                                           batch.d1, batch.d, batch.d2, iters)
+                                           batch.d1, batch.d, batch.d2, iters, gtiny)
     for _ in range(iters):
         g, A, B = batch.grad(theta, idx)
         gn = np.linalg.norm(g, axis=1)
+        gn[gn <= gtiny] = 0.0     # nothing to polish: no trial step beats 0
         H = hessian(A, B, batch.V[idx], batch.M[idx])
         step = -np.einsum("kij,kj->ki", np.linalg.pinv(H, rcond=1e-10, hermitian=True), g)
         trial = theta + step
@@ -432,6 +422,27 @@ def _project(vectors, basis_mask, Q):
     """Project each vector onto the span of the selected eigenvectors (columns of Q)."""
     coeff = np.einsum("kpi,kp->ki", Q, vectors) * basis_mask
     return np.einsum("kpi,ki->kp", Q, coeff)
+
+
+_STATUS = ("converged", "stalled", "unbounded")   # the compiled path's status codes
+
+
+def _compiled_batch(batch, problems, delta, seeds, limit, rtol):
+    """The level loop of :func:`small_init_limit_batch` run compiled, one run after another."""
+    tab = _TABLEAUS["dop853"]
+    Theta, SW, Sloss, Srank, Srate, Smult, count, status = _kernel.limit_path_batch(
+        delta, batch.Ms, batch.Vs, batch.n[:, 0, 0], batch.d1, batch.d, batch.d2, batch.gscale,
+        batch.tscale, batch.wscale, rtol, limit, (np.asarray(seeds, np.int64) + 7919) % 2**32, tab["A"], tab["B"],
+        tab["E3"], tab["E5"], tab["expo"], _EPS, _GTOL, _BIG, _EIG_GROUP, _MIN_RATE, _MAX_STEPS, _SNAP,
+        _SNAP_AFTER, batch.p <= _SNAP_MAX_P, _POLISH_TOL)
+    results = []
+    for r, q in enumerate(problems):
+        A = Theta[r, :batch.pa].reshape(batch.d1, batch.d)
+        B = Theta[r, batch.pa:].reshape(batch.d, batch.d2)
+        saddles = [Saddle(SW[r, j], float(Sloss[r, j]), int(Srank[r, j]), float(Srate[r, j]), int(Smult[r, j]))
+                   for j in range(count[r])]
+        results.append(LimitResult(q, A @ B, A, B, saddles, [], _STATUS[status[r]]))
+    return results
 
 
 def small_init_limit_batch(problems, seed=0, width: int | None = None, rtol: float = 1e-10,
@@ -472,6 +483,9 @@ def small_init_limit_batch(problems, seed=0, width: int | None = None, rtol: flo
         directions.append(np.concatenate([A0.ravel(), B0.ravel()]))
     delta = np.array(directions)
     delta /= np.linalg.norm(delta, axis=1, keepdims=True)
+    limit = (min(shape) + 2) if max_saddles is None else int(max_saddles)
+    if _kernel is not None and not record and p <= _COMPILED_MAX_P:
+        return _compiled_batch(batch, problems, delta, seeds, limit, rtol)
     theta = np.zeros((R, p))
     fallback_rng = np.random.default_rng(np.asarray(seeds, dtype=np.int64).sum() + 7919)
     saddles = [[] for _ in range(R)]
@@ -479,7 +493,6 @@ def small_init_limit_batch(problems, seed=0, width: int | None = None, rtol: flo
     active = np.ones(R, bool)
     status = np.array(["converged"] * R, dtype=object)
     last_norm = np.zeros(R)
-    limit = (min(shape) + 2) if max_saddles is None else int(max_saddles)
     for _level in range(limit + 1):
         idx = np.flatnonzero(active)
         if idx.size == 0:

@@ -82,7 +82,9 @@ def test_random_batch_is_finite_with_a_status():
 
 @pytest.mark.parametrize("text", ["0 1; 2 *", "1 2; 10 *", "1 * 3; * 5 *; 3 * 9",
                                   "4 0.6 1.8 0.8; 6 0.9 2.7 *; 8 2.2 2.6 1.6; 8 2.7 5.1 3.6"])
-def test_compiled_transit_follows_the_numpy_one(text, monkeypatch):
+def test_compiled_path_follows_the_numpy_one(text, monkeypatch):
+    """The compiled path (which carries the initial direction only where an escape is degenerate,
+    as for THREE) gives the limit of the NumPy one (which always carries it)."""
     import mfbook.limit as limit
 
     assert limit._kernel is not None, "numba is a requirement: the compiled integrator must load"
