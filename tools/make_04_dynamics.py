@@ -451,6 +451,38 @@ fastest-growing part decides the next escape. For depth 2 and a connected patter
 Greedy Low-Rank Learning procedure of {cite}`li2021towards`, who proved that it is the limit of gradient
 flow from infinitesimal initialization. The `phases` of a result with `record=True` are the transits
 between plateaus, which chapter 3 used to measure subspaces.
+
+Carrying the rest of the initial direction costs as much as the flow itself, and it changes the result
+only at a *degenerate* escape. At a saddle of rank $k$ the top eigenspace of $-H$ always contains the
+orbit of the rotation symmetry $(A, B) \mapsto (AQ, Q^\top B)$ through the escape direction, of dimension
+$d - k$, and every direction in that orbit leads to the same path of $W$. The escape is degenerate when
+the eigenspace is larger, for example when the top singular value of the residual is repeated. So
+the solver first runs without carrying the direction, and repeats with it only the runs that meet a
+degenerate escape. The 3x3 example of the next section is one of them. Its limit depends on the seed,
+while the 4x4 limit does not.
+""")
+
+code(r"""
+def degenerate(result):
+    # for each escape on the path: is the top eigenspace larger than the rotation orbit (d - rank)?
+    d = max(result.problem.shape)
+    return [s.multiplicity > d - s.rank for s in result.saddles[:-1]]
+
+
+print("degenerate escapes, 4x4:", degenerate(limit4), "  3x3:", degenerate(limits["3x3 disconnected"]))
+seeds4 = [mfbook.small_init_limit(FOUR, seed=s).W for s in (0, 1, 2)]
+seeds3 = [mfbook.small_init_limit(THREE, seed=s).W[0, 1] for s in (0, 1, 2)]
+print("4x4 limit from seeds 0, 1, 2: largest difference", f"{max(np.abs(W - seeds4[0]).max() for W in seeds4):.1e}")
+print("3x3 limit, W[0, 1] from seeds 0, 1, 2:", np.round(seeds3, 4))
+""")
+
+code(r"""
+# the carried direction matters only at a degenerate escape: none on the 4x4 path (its limit is the
+# same from every seed), the second escape of the 3x3 example (its limit depends on the seed)
+assert degenerate(limit4) == [False, False, False]
+assert degenerate(limits["3x3 disconnected"]) == [False, True]
+assert max(np.abs(W - seeds4[0]).max() for W in seeds4) < 1e-8
+assert min(abs(a - b) for i, a in enumerate(seeds3) for b in seeds3[i + 1:]) > 0.1
 """)
 
 md(r"""
