@@ -99,11 +99,6 @@ def _hvp_into(th, E, v, Ms, d1, d, d2, out, off, sign, dE):
             out[q] *= sign
 
 
-@njit(cache=True)
-def _hvp(th, E, v, Ms, d1, d, d2, out, off, sign):
-    _hvp_into(th, E, v, Ms, d1, d, d2, out, off, sign, np.empty((d1, d2)))
-
-
 @njit(cache=True, inline="always")
 def _rhs(y, Ms, Vs, d1, d, d2, p, with_delta, out, E, dE):
     """out = d/dt (theta, delta) = (-grad R, -H delta); ``E``, ``dE`` are (d1, d2) work space."""
@@ -113,11 +108,21 @@ def _rhs(y, Ms, Vs, d1, d, d2, p, with_delta, out, E, dE):
         _hvp_into(y, E, y[p:], Ms, d1, d, d2, out, p, -1.0, dE)
 
 
+@njit(cache=True, inline="always")
+def _loss_into(th, Ms, Vs, d1, d, d2, n, E):
+    """R_S(theta), with ``E`` as work space: E = (2/n) P(AB - M), so the sum over the observed
+    entries of (AB - M)^2 / n is n/4 times the sum of E^2."""
+    _residual_into(th, Ms, Vs, d1, d, d2, E)
+    s = 0.0
+    for i in range(d1):
+        for j in range(d2):
+            s += E[i, j] * E[i, j]
+    return 0.25 * n * s
+
+
 @njit(cache=True)
 def _loss(th, Ms, Vs, d1, d, d2, n):
-    # E = (2/n) P(AB - M), so sum over the observed entries of (AB - M)^2 / n = n/4 * sum E^2
-    E = _residual(th, Ms, Vs, d1, d, d2)
-    return 0.25 * n * np.sum(E * E)
+    return _loss_into(th, Ms, Vs, d1, d, d2, n, np.empty((d1, d2)))
 
 
 @njit(cache=True)
@@ -126,9 +131,10 @@ def _hessian(th, Ms, Vs, d1, d, d2, p):
     H = np.empty((p, p))
     e = np.zeros(p)
     col = np.empty(p)
+    dE = np.empty((d1, d2))
     for q in range(p):
         e[q] = 1.0
-        _hvp(th, E, e, Ms, d1, d, d2, col, 0, 1.0)
+        _hvp_into(th, E, e, Ms, d1, d, d2, col, 0, 1.0, dE)
         H[:, q] = col
         e[q] = 0.0
     return 0.5 * (H + H.T)
@@ -296,13 +302,7 @@ def transit(y0, Ms, Vs, d1, d, d2, n, with_delta, rate, rtol, atol, g0, big, t_l
         t += h_used
         gn = np.sqrt(_sumsq(f, 0, p))
         if not escaped:
-            E = work[0]
-            _residual_into(y, Ms, Vs, d1, d, d2, E)
-            s2 = 0.0
-            for i in range(d1):
-                for j in range(d2):
-                    s2 += E[i, j] * E[i, j]
-            escaped = 0.25 * n * s2 < loss0 * (1 - 1e-6) - 1e-15   # the loss, as in _loss
+            escaped = _loss_into(y, Ms, Vs, d1, d, d2, n, work[0]) < loss0 * (1 - 1e-6) - 1e-15
         gpeak = max(gpeak, gn) if escaped else 0.0
         if escaped and gn < gbest:
             gbest = gn
