@@ -207,7 +207,7 @@ class _Batch:
         return np.sum(r * r, axis=(1, 2)) / self.n[idx, 0, 0]
 
 
-def _rhs(y, Ms, Vs, d1, d, d2, with_delta=True):
+def _rhs(y, Ms, Vs, d1, d, d2):
     """d/dt of (theta, delta) = (-grad R, -H(theta) delta) for stacked runs (one fused pass)."""
     k = y.shape[0]
     pa, p = d1 * d, d1 * d + d * d2
@@ -219,12 +219,11 @@ def _rhs(y, Ms, Vs, d1, d, d2, with_delta=True):
     out = np.empty_like(y)
     out[:, :pa] = (E @ Bt).reshape(k, pa)
     out[:, pa:p] = (At @ E).reshape(k, p - pa)
-    if with_delta:
-        X = y[:, p:p + pa].reshape(k, d1, d)
-        Y = y[:, p + pa:].reshape(k, d, d2)
-        dE = Ms * (X @ B + A @ Y)
-        out[:, p:p + pa] = (dE @ Bt + E @ Y.transpose(0, 2, 1)).reshape(k, pa)
-        out[:, p + pa:] = (X.transpose(0, 2, 1) @ E + At @ dE).reshape(k, p - pa)
+    X = y[:, p:p + pa].reshape(k, d1, d)
+    Y = y[:, p + pa:].reshape(k, d, d2)
+    dE = Ms * (X @ B + A @ Y)
+    out[:, p:p + pa] = (dE @ Bt + E @ Y.transpose(0, 2, 1)).reshape(k, pa)
+    out[:, p + pa:] = (X.transpose(0, 2, 1) @ E + At @ dE).reshape(k, p - pa)
     np.negative(out, out=out)
     return out
 
@@ -257,7 +256,7 @@ _TABLEAUS = {   # Dormand-Prince 8(5,3), the coefficients of scipy's DOP853
 _REACHED, _TIMEOUT, _UNBOUNDED = 0, 1, 2
 
 
-def _transit(batch, y, idx, rate, rtol, record, with_delta=True):
+def _transit(batch, y, idx, rate, rtol, record):
     """Integrate (theta, delta) for runs ``idx`` from just off a saddle to the next plateau.
 
     Returns the end states, an outcome code per run (reached a plateau / ran out of time /
@@ -266,8 +265,6 @@ def _transit(batch, y, idx, rate, rtol, record, with_delta=True):
     k = len(idx)
     p = batch.p
     d1, d, d2 = batch.d1, batch.d, batch.d2
-    if not with_delta:
-        y = y[:, :p].copy()
     # per run: gradient scale, bound on |theta|^2 (unbounded growth), time limit, absolute
     # tolerance, and the size of the data (for comparing two Newton end points)
     g0 = batch.gscale[idx]
@@ -283,7 +280,7 @@ def _transit(batch, y, idx, rate, rtol, record, with_delta=True):
     outcome = np.full(k, _REACHED)
     loss0 = batch.loss(y[:, :p], idx)
     Ms_all, Vs_all = batch.Ms[idx], batch.Vs[idx]
-    f = _rhs(y, Ms_all, Vs_all, d1, d, d2, with_delta)
+    f = _rhs(y, Ms_all, Vs_all, d1, d, d2)
     gpeak = np.zeros(k)
     next_snap = np.full(k, _SNAP_AFTER)
     snapW = np.full((k, d1 * d2), np.nan)
@@ -305,9 +302,9 @@ def _transit(batch, y, idx, rate, rtol, record, with_delta=True):
         tries[a] += 1
         K[0] = f[a]
         for s in range(1, S):
-            K[s] = _rhs(ya + ha * (Atab[s, :s] @ Kf[:s]).reshape(m, P2), Ms, Vs, d1, d, d2, with_delta)
+            K[s] = _rhs(ya + ha * (Atab[s, :s] @ Kf[:s]).reshape(m, P2), Ms, Vs, d1, d, d2)
         y_new = ya + ha * (Bw @ Kf[:S]).reshape(m, P2)
-        K[S] = _rhs(y_new, Ms, Vs, d1, d, d2, with_delta)
+        K[S] = _rhs(y_new, Ms, Vs, d1, d, d2)
         scale = atol[a, None] + rtol * np.maximum(np.abs(ya[:, :p]), np.abs(y_new[:, :p]))
         with np.errstate(over="ignore", invalid="ignore"):
             e5 = np.sum(((tab["E5"] @ Kf).reshape(m, P2)[:, :p] / scale) ** 2, axis=1)
@@ -321,11 +318,10 @@ def _transit(batch, y, idx, rate, rtol, record, with_delta=True):
         if acc.size:
             yn = y_new[ok]
             fn = K[S][ok]
-            if with_delta:
-                # keep the carried direction at unit length (the variational equation is linear)
-                dn = np.maximum(np.linalg.norm(yn[:, p:], axis=1, keepdims=True), 1e-300)
-                yn[:, p:] /= dn
-                fn[:, p:] /= dn
+            # keep the carried direction at unit length (the variational equation is linear)
+            dn = np.maximum(np.linalg.norm(yn[:, p:], axis=1, keepdims=True), 1e-300)
+            yn[:, p:] /= dn
+            fn[:, p:] /= dn
             y[acc] = yn
             f[acc] = fn
             t[acc] += ha[ok, 0]
