@@ -30,19 +30,19 @@ The integrator is the adaptive Dormand-Prince 8(5,3) method (the tableau of scip
 error control on :math:`\\theta`; a slow final approach is finished by pseudo-inverse Newton steps,
 accepted only when two attempts agree.
 
-The whole path runs compiled, one run at a time (:mod:`mfbook._transit_kernel`, numba), in two
-passes. Carrying :math:`\\delta` doubles the work of a transit, and it only matters where an escape
-is degenerate: when the top eigenspace of :math:`-H` at a rank-:math:`k` saddle is just the orbit of
-the rotation symmetry :math:`(A, B) \\mapsto (AQ, Q^\\top B)` (multiplicity :math:`d - k`: a simple top
-singular value of the residual gradient), all its directions lead to the same path of
-:math:`W`. So the first pass escapes along the top eigenvector without carrying :math:`\\delta` (the
-step sizes do not depend on :math:`\\delta`: the error is measured on :math:`\\theta` alone), and only a
-run that meets a larger top eigenspace after the first escape is computed again, carrying
-:math:`\\delta`. The same method written in NumPy for a *batch* of problems of one shape (every run
-its own step size, all advancing together with stacked matrix products, always carrying
-:math:`\\delta`) records the transits for plotting (``record=True``), serves problems with more than
-512 parameters (where BLAS beats plain loops) and checks the compiled one in the tests.
-``small_init_limit`` is the batch of one.
+The whole path runs compiled (:mod:`mfbook._transit_kernel`, numba), each run on its own (the runs
+of a batch are shared out over the CPU cores), in two passes. Carrying :math:`\\delta` doubles the
+work of a transit, and it only matters where an escape is degenerate: when the top eigenspace of
+:math:`-H` at a rank-:math:`k` saddle is just the orbit of the rotation symmetry
+:math:`(A, B) \\mapsto (AQ, Q^\\top B)` (multiplicity :math:`d - k`: a simple top singular value of
+the residual gradient), all its directions lead to the same path of :math:`W`. So the first pass
+escapes along the top eigenvector without carrying :math:`\\delta` (the step sizes do not depend on
+:math:`\\delta`: the error is measured on :math:`\\theta` alone), and only a run that meets a larger
+top eigenspace after the first escape is computed again, carrying :math:`\\delta`. The same method
+written in NumPy for a *batch* of problems of one shape (every run its own step size, all advancing
+together with stacked matrix products, always carrying :math:`\\delta`) records the transits for
+plotting (``record=True``), serves problems with more than 512 parameters (where BLAS beats plain
+loops) and checks the compiled one in the tests. ``small_init_limit`` is the batch of one.
 
 Explained in: chapter 4 (Training dynamics) and chapter 5 (Implicit regularization).
 """
@@ -56,6 +56,8 @@ from .completion import Completion, as_completion
 from .factorization import hessian, hessian_vector_product, init_factors
 
 try:  # the compiled integrator (numba); without it the NumPy one below does the same, slower
+    import numba
+
     from . import _transit_kernel as _kernel
 except ImportError:  # pragma: no cover - numba is in requirements.txt
     _kernel = None
@@ -424,13 +426,18 @@ _STATUS = ("converged", "stalled", "unbounded")   # the compiled path's status c
 
 
 def _compiled_batch(batch, problems, delta, seeds, limit, rtol):
-    """The level loop of :func:`small_init_limit_batch` run compiled, one run after another."""
+    """The level loop of :func:`small_init_limit_batch` run compiled, the runs shared out over the cores."""
     tab = _TABLEAUS["dop853"]
-    Theta, SW, Sloss, Srank, Srate, Smult, count, status = _kernel.limit_path_batch(
-        delta, batch.Ms, batch.Vs, batch.n[:, 0, 0], batch.d1, batch.d, batch.d2, batch.gscale,
-        batch.tscale, batch.wscale, rtol, limit, (np.asarray(seeds, np.int64) + 7919) % 2**32, tab["A"], tab["B"],
-        tab["E3"], tab["E5"], tab["expo"], _EPS, _GTOL, _BIG, _EIG_GROUP, _MIN_RATE, _MAX_STEPS, _SNAP,
-        _SNAP_AFTER, batch.p <= _SNAP_MAX_P, _POLISH_TOL)
+    # runs differ a lot in cost (a few take 100x the median): the threads take them one at a time
+    chunk = numba.set_parallel_chunksize(1)
+    try:
+        Theta, SW, Sloss, Srank, Srate, Smult, count, status = _kernel.limit_path_batch(
+            delta, batch.Ms, batch.Vs, batch.n[:, 0, 0], batch.d1, batch.d, batch.d2, batch.gscale,
+            batch.tscale, batch.wscale, rtol, limit, (np.asarray(seeds, np.int64) + 7919) % 2**32, tab["A"],
+            tab["B"], tab["E3"], tab["E5"], tab["expo"], _EPS, _GTOL, _BIG, _EIG_GROUP, _MIN_RATE, _MAX_STEPS,
+            _SNAP, _SNAP_AFTER, batch.p <= _SNAP_MAX_P, _POLISH_TOL)
+    finally:
+        numba.set_parallel_chunksize(chunk)
     results = []
     for r, q in enumerate(problems):
         A = Theta[r, :batch.pa].reshape(batch.d1, batch.d)

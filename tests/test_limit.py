@@ -80,6 +80,27 @@ def test_random_batch_is_finite_with_a_status():
             assert r.loss < 1e-12
 
 
+def test_batch_results_do_not_depend_on_the_threads():
+    """The compiled runs of a batch are shared out over the threads. Each run is computed on its
+    own (with its own seed for the random fallback), so one thread and all threads give the same bits."""
+    numba = pytest.importorskip("numba")
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("a single CPU core: nothing runs in parallel")
+    problems = _random_problems(24, seed=5)
+    shared = small_init_limit_batch(problems)
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        alone = small_init_limit_batch(problems)
+    finally:
+        numba.set_num_threads(threads)
+    # some runs meet a degenerate escape, so the second pass (carrying the direction) runs in parallel too
+    assert any(s.multiplicity != 4 - s.rank for r in shared for s in r.saddles[1:-1])
+    for a, b in zip(shared, alone):
+        assert a.ranks == b.ranks and a.status == b.status
+        np.testing.assert_array_equal(a.W, b.W)
+
+
 @pytest.mark.parametrize("text", ["0 1; 2 *", "1 2; 10 *", "1 * 3; * 5 *; 3 * 9",
                                   "4 0.6 1.8 0.8; 6 0.9 2.7 *; 8 2.2 2.6 1.6; 8 2.7 5.1 3.6"])
 def test_compiled_path_follows_the_numpy_one(text, monkeypatch):
