@@ -10,13 +10,14 @@ side inlined (numba's ``inline="always"``; measured: a third of the cost of a st
 problem, a tenth on a 4 x 4, with bit-identical results): for the book's problems
 one right-hand side costs a fraction of a microsecond here instead of tens of microseconds of
 NumPy call overhead, and a batch no longer waits for its slowest run. The runs of a batch are
-independent, so ``limit_path_batch`` shares them out over the CPU cores (``prange``; every run
-seeds its own random fallback, so the results do not depend on the number of threads).
+independent: :mod:`mfbook.limit` hands slices of a batch to one thread per core
+(``limit_path_batch`` releases the GIL; every run seeds its own random fallback, so the results do
+not depend on the number of threads).
 
 Explained in: chapter 4 (Training dynamics) -- the method; this module only makes it fast.
 """
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 REACHED, TIMEOUT, UNBOUNDED = 0, 1, 2
 
@@ -583,13 +584,13 @@ def limit_path(delta0, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_s
     return theta, SW, Sloss, Srank, Srate, Smult, ns, status, False
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True)
 def limit_path_batch(Delta0, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_saddles, seeds,
                      Atab, Bw, E3, E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap,
                      snap_after, snap_allowed, polish_tol):
-    """:func:`limit_path` for every run, the runs spread over the threads: first without carrying
-    the initial direction, again with it for the runs that meet a degenerate escape. Results are
-    stacked (saddles padded)."""
+    """:func:`limit_path` for every run: first without carrying the initial direction, again with
+    it for the runs that meet a degenerate escape. Results are stacked (saddles padded). Releases
+    the GIL, so threads can run slices of a batch side by side."""
     R = Delta0.shape[0]
     p = Delta0.shape[1]
     L = max_saddles + 1
@@ -601,7 +602,7 @@ def limit_path_batch(Delta0, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol,
     Smult = np.empty((R, L), np.int64)
     count = np.empty(R, np.int64)
     status = np.empty(R, np.int64)
-    for r in prange(R):
+    for r in range(R):
         th, W, lo, rk, ra, mu, ns, st, again = limit_path(
             Delta0[r], Ms[r], Vs[r], n[r], d1, d, d2, gscale[r], tscale[r], wscale[r], rtol,
             max_saddles, False, seeds[r], Atab, Bw, E3, E5, expo, eps, gtol, bigf, eig_group,

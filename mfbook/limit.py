@@ -48,6 +48,7 @@ Explained in: chapter 4 (Training dynamics) and chapter 5 (Implicit regularizati
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -426,18 +427,30 @@ _STATUS = ("converged", "stalled", "unbounded")   # the compiled path's status c
 
 
 def _compiled_batch(batch, problems, delta, seeds, limit, rtol):
-    """The level loop of :func:`small_init_limit_batch` run compiled, the runs shared out over the cores."""
+    """The level loop of :func:`small_init_limit_batch` run compiled; the runs of a batch are shared
+    out over one thread per core (``numba.get_num_threads()``), a few runs per task, because a
+    few runs cost 100 times the median."""
     tab = _TABLEAUS["dop853"]
-    # runs differ a lot in cost (a few take 100x the median): the threads take them one at a time
-    chunk = numba.set_parallel_chunksize(1)
-    try:
-        Theta, SW, Sloss, Srank, Srate, Smult, count, status = _kernel.limit_path_batch(
-            delta, batch.Ms, batch.Vs, batch.n[:, 0, 0], batch.d1, batch.d, batch.d2, batch.gscale,
-            batch.tscale, batch.wscale, rtol, limit, (np.asarray(seeds, np.int64) + 7919) % 2**32, tab["A"],
-            tab["B"], tab["E3"], tab["E5"], tab["expo"], _EPS, _GTOL, _BIG, _EIG_GROUP, _MIN_RATE, _MAX_STEPS,
-            _SNAP, _SNAP_AFTER, batch.p <= _SNAP_MAX_P, _POLISH_TOL)
-    finally:
-        numba.set_parallel_chunksize(chunk)
+    seeds = (np.asarray(seeds, np.int64) + 7919) % 2**32
+    n = batch.n[:, 0, 0]
+
+    def run(s):
+        return _kernel.limit_path_batch(
+            delta[s], batch.Ms[s], batch.Vs[s], n[s], batch.d1, batch.d, batch.d2, batch.gscale[s],
+            batch.tscale[s], batch.wscale[s], rtol, limit, seeds[s], tab["A"], tab["B"], tab["E3"],
+            tab["E5"], tab["expo"], _EPS, _GTOL, _BIG, _EIG_GROUP, _MIN_RATE, _MAX_STEPS, _SNAP,
+            _SNAP_AFTER, batch.p <= _SNAP_MAX_P, _POLISH_TOL)
+
+    R = batch.R
+    workers = min(numba.get_num_threads(), R)
+    if workers == 1:
+        out = run(slice(0, R))
+    else:
+        step = 4
+        with ThreadPoolExecutor(workers) as pool:
+            parts = list(pool.map(run, [slice(i, i + step) for i in range(0, R, step)]))
+        out = [np.concatenate(piece) for piece in zip(*parts)]
+    Theta, SW, Sloss, Srank, Srate, Smult, count, status = out
     results = []
     for r, q in enumerate(problems):
         A = Theta[r, :batch.pa].reshape(batch.d1, batch.d)
