@@ -603,15 +603,13 @@ def limit_path_batch(Delta0, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol,
     count = np.empty(R, np.int64)
     status = np.empty(R, np.int64)
     for r in range(R):
-        th, W, lo, rk, ra, mu, ns, st, again = limit_path(
-            Delta0[r], Ms[r], Vs[r], n[r], d1, d, d2, gscale[r], tscale[r], wscale[r], rtol,
-            max_saddles, False, seeds[r], Atab, Bw, E3, E5, expo, eps, gtol, bigf, eig_group,
-            min_rate, max_steps, snap, snap_after, snap_allowed, polish_tol)
-        if again:
+        for carry in (False, True):
             th, W, lo, rk, ra, mu, ns, st, again = limit_path(
                 Delta0[r], Ms[r], Vs[r], n[r], d1, d, d2, gscale[r], tscale[r], wscale[r], rtol,
-                max_saddles, True, seeds[r], Atab, Bw, E3, E5, expo, eps, gtol, bigf, eig_group,
+                max_saddles, carry, seeds[r], Atab, Bw, E3, E5, expo, eps, gtol, bigf, eig_group,
                 min_rate, max_steps, snap, snap_after, snap_allowed, polish_tol)
+            if not again:
+                break
         Theta[r] = th
         SW[r] = W
         Sloss[r] = lo
