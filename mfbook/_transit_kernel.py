@@ -1,8 +1,9 @@
 """The small-initialization limit path compiled with numba, the runs of a batch in parallel.
 
 The same algorithm as the batched NumPy code in :mod:`mfbook.limit`: at each critical point the
-Hessian, its eigendecomposition and the escape direction (``limit_path``), then the transit to the
-next plateau (``transit``): Dormand-Prince 8(5,3) steps on :math:`\\dot\\theta = -\\nabla R_S(\\theta)`,
+Hessian, its eigendecomposition and the escape direction (``limit_path``; ``limit_path_narrow``
+does the same with factors only as wide as the rank learned so far, which is exact where the
+escapes are simple), then the transit to the next plateau (``transit``): Dormand-Prince 8(5,3) steps on :math:`\\dot\\theta = -\\nabla R_S(\\theta)`,
 optionally with the variational equation :math:`\\dot\\delta = -\\nabla^2 R_S(\\theta)\\,\\delta`, the
 same error norm and step-size rule, the same stopping tests and the same Newton finish of a slow
 approach. Written with explicit loops, without temporaries in the steps and with the right-hand
@@ -452,10 +453,10 @@ CONVERGED, STALLED = 0, 1   # path status codes (UNBOUNDED = 2 as above)
 
 
 @njit(cache=True)
-def _second_order(th, v, Ms, d1, d, d2, lam, w, Q):
-    """u with (2 lambda I + H) u = -(1/2) D^3R[v, v], in the eigenbasis (w, Q) of -H."""
+def _cubic_term(th, v, Ms, d1, d, d2):
+    """c = -(1/2) D^3R_S(theta)[v, v], the right-hand side of the second-order term of the unstable
+    manifold: with v = (X, Y), E1 = Ms * (X B + A Y) and E2 = Ms * (X Y), c = -(E2 B^T + E1 Y^T, A^T E2 + X^T E1)."""
     pa = d1 * d
-    p = th.size
     E1 = np.empty((d1, d2))
     E2 = np.empty((d1, d2))
     for i in range(d1):
@@ -467,7 +468,7 @@ def _second_order(th, v, Ms, d1, d, d2, lam, w, Q):
                 s2 += v[i * d + k] * v[pa + k * d2 + j]
             E1[i, j] = Ms[i, j] * s1
             E2[i, j] = Ms[i, j] * s2
-    c = np.empty(p)
+    c = np.empty(th.size)
     for i in range(d1):
         for k in range(d):
             s = 0.0
@@ -480,24 +481,203 @@ def _second_order(th, v, Ms, d1, d, d2, lam, w, Q):
             for i in range(d1):
                 s += th[i * d + k] * E2[i, j] + v[i * d + k] * E1[i, j]
             c[pa + k * d2 + j] = -s
-    coeff = (Q.T @ c) / (2.0 * lam - w)
+    return c
+
+
+@njit(cache=True)
+def _second_order(th, v, Ms, d1, d, d2, lam, w, Q):
+    """u with (2 lambda I + H) u = -(1/2) D^3R[v, v], in the eigenbasis (w, Q) of -H."""
+    coeff = (Q.T @ _cubic_term(th, v, Ms, d1, d, d2)) / (2.0 * lam - w)
     return Q @ coeff
+
+
+@njit(cache=True)
+def _widen(theta, d1, w, d2, wide):
+    """The factors in ``theta`` (inner width ``w``) padded to width ``wide`` with zero columns of A
+    and zero rows of B."""
+    out = np.zeros(d1 * wide + wide * d2)
+    for i in range(d1):
+        for k in range(w):
+            out[i * wide + k] = theta[i * w + k]
+    for k in range(w):
+        for j in range(d2):
+            out[d1 * wide + k * d2 + j] = theta[d1 * w + k * d2 + j]
+    return out
+
+
+@njit(cache=True)
+def _product(theta, d1, d, d2):
+    """W = A B (also for d = 0)."""
+    W = np.zeros((d1, d2))
+    pa = d1 * d
+    for i in range(d1):
+        for k in range(d):
+            a = theta[i * d + k]
+            for j in range(d2):
+                W[i, j] += a * theta[pa + k * d2 + j]
+    return W
+
+
+@njit(cache=True)
+def _numerical_rank(W):
+    """Number of singular values above 1e-6 times the largest (as :func:`mfbook.limit.numerical_rank`)."""
+    sv = np.linalg.svd(W)[1]
+    rank = 0
+    for s in sv:
+        if s > 1e-6 * max(sv[0], 1e-300):
+            rank += 1
+    return rank
+
+
+@njit(cache=True)
+def _record(SW, Sloss, Srank, Srate, Smult, ns, W, loss, rank, lam, mult):
+    """Store saddle number ``ns`` of a path."""
+    SW[ns] = W
+    Sloss[ns] = loss
+    Srank[ns] = rank
+    Srate[ns] = lam
+    Smult[ns] = mult
+
+
+@njit(cache=True)
+def _crawls(level, is_min, rank, loss, Srank, Sloss, ns, tnorm, last_norm):
+    """No progress since the last plateau (same rank, loss not even halved): the path crawls.
+    Returns the status it ends with (-1: it does not crawl); growing factors mean an unattained infimum."""
+    if level >= 2 and not is_min and rank == Srank[ns - 2] and loss > 0.5 * Sloss[ns - 2]:
+        return UNBOUNDED if tnorm > last_norm * (1 + 1e-6) else STALLED
+    return -1
+
+
+DONE, DEGENERATE, CRAWLS = 0, 1, 2   # how a path ended: done, or left for a full-width pass (limit_path_batch)
+
+
+@njit(cache=True)
+def limit_path_narrow(Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_saddles, Atab, Bw, E3, E5,
+                      expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_after, snap_max_p,
+                      polish_tol):
+    """The saddle-to-saddle path of one run with factors only as wide as the rank learned so far.
+
+    Started from 0 along the unstable manifold of each saddle, the flow keeps the columns of A and
+    the rows of B in the span of the escape directions taken so far: after k escapes the factors
+    have inner width k, and the other d - k inner directions stay exactly 0. At such a critical
+    point the Hessian splits into the Hessian at width k (the active block) and d - k copies of the
+    block of a new inner direction (x, y) -> (E y, E^T x), whose eigenvalues are the singular values
+    :math:`\\pm\\sigma_i(E)` of the residual gradient E (and |d1 - d2| zeros). So the escape rate is
+    the larger of the active block's top eigenvalue and :math:`\\sigma_1(E)`, the multiplicity is
+    counted block by block, and when :math:`\\sigma_1(E)` is simple and on top alone, the escape is
+    along :math:`(u_1 e^\\top, -e v_1^\\top)/\\sqrt2` in one new inner direction e: the transit and the
+    Newton steps run at width k + 1 (for a 4 x 4 problem Hessians of 8, 16, 24 instead of 32
+    parameters). The W path is the full-width one, exactly. Any other escape (a larger top
+    eigenspace, or one in the active block) depends on the initial direction: the run stops and
+    ends ``DEGENERATE``, for :func:`limit_path` to compute carrying the direction. A transit that
+    does not settle within its time or step budget ends ``CRAWLS``: at full width the flow may leave
+    such a slow stage through another inner direction (seeded by rounding errors, as in
+    finite-precision training), so :func:`limit_path` computes the run again at full width.
+
+    Returns what :func:`limit_path` returns (theta padded to width d), the last entry ``DONE``,
+    ``DEGENERATE`` or ``CRAWLS``.
+    """
+    L = max_saddles + 1
+    SW = np.zeros((L, d1, d2))
+    Sloss = np.zeros(L)
+    Srank = np.zeros(L, np.int64)
+    Srate = np.zeros(L)
+    Smult = np.zeros(L, np.int64)
+    w = 0
+    theta = np.zeros(0)
+    E = np.empty((d1, d2))
+    ns = 0
+    status = CONVERGED
+    last_norm = 0.0
+    atol = 1e-6 * eps * tscale
+    big = (bigf * tscale) ** 2
+    for level in range(max_saddles + 1):
+        pw = (d1 + d2) * w
+        if level > 0:
+            theta = newton_polish(theta, Ms, Vs, d1, w, d2, 4, polish_tol * gscale)
+        active = np.linalg.eigvalsh(-_hessian(theta, Ms, Vs, d1, w, d2, pw)) if w > 0 else np.empty(0)
+        _residual_into(theta, Ms, Vs, d1, w, d2, E)
+        U, sig, Vt = np.linalg.svd(E)
+        lam = active[pw - 1] if w > 0 else -np.inf
+        if w < d:
+            lam = max(lam, sig[0])
+        cut = lam - eig_group * max(abs(lam), gscale)
+        n_act = 0
+        for q in range(pw):
+            if active[q] >= cut:
+                n_act += 1
+        n_new = 0          # in one copy of the new-direction block
+        if w < d:
+            for q in range(sig.size):
+                if sig[q] >= cut:
+                    n_new += 1
+                if -sig[q] >= cut:
+                    n_new += 1
+            if cut <= 0.0:
+                n_new += abs(d1 - d2)
+        W = _product(theta, d1, w, d2)
+        rank = _numerical_rank(W)
+        loss = _loss(theta, Ms, Vs, d1, w, d2, n)
+        is_min = lam <= min_rate * gscale
+        _record(SW, Sloss, Srank, Srate, Smult, ns, W, loss, rank, lam, n_act + (d - w) * n_new)
+        ns += 1
+        tnorm = np.sqrt(np.sum(theta * theta))
+        crawl = _crawls(level, is_min, rank, loss, Srank, Sloss, ns, tnorm, last_norm)
+        if crawl >= 0:
+            status = crawl
+            is_min = True
+        last_norm = tnorm
+        if level == max_saddles:
+            if not is_min:
+                status = STALLED
+            break
+        if is_min:
+            break
+        if n_act > 0 or n_new != 1 or rank != w:
+            return _widen(theta, d1, w, d2, d), SW, Sloss, Srank, Srate, Smult, ns, status, DEGENERATE
+        wn = w + 1
+        th = _widen(theta, d1, w, d2, wn)
+        pn = (d1 + d2) * wn
+        v = np.zeros(pn)
+        for i in range(d1):
+            v[i * wn + w] = U[i, 0] / np.sqrt(2.0)
+        for j in range(d2):
+            v[d1 * wn + w * d2 + j] = -Vt[0, j] / np.sqrt(2.0)
+        # second-order start: (2 lambda I + H) u = -(1/2) D^3R[v, v]; 2 lambda I + H is positive definite
+        M2 = _hessian(th, Ms, Vs, d1, wn, d2, pn)
+        for q in range(pn):
+            M2[q, q] += 2.0 * lam
+        u = np.linalg.solve(M2, _cubic_term(th, v, Ms, d1, wn, d2))
+        e = eps * tscale
+        t_limit = 200.0 * np.log(1e9) / max(lam, 1e-12)
+        theta, outcome = transit(th + e * v + e * e * u, Ms, Vs, d1, wn, d2, n, False, lam, rtol, atol, gscale,
+                                 big, t_limit, wscale, Atab, Bw, E3, E5, expo, max_steps, gtol, snap, snap_after,
+                                 pn <= snap_max_p)
+        w = wn
+        if outcome == UNBOUNDED:
+            status = UNBOUNDED
+            break
+        if outcome == TIMEOUT:
+            return _widen(theta, d1, w, d2, d), SW, Sloss, Srank, Srate, Smult, ns, status, CRAWLS
+    return _widen(theta, d1, w, d2, d), SW, Sloss, Srank, Srate, Smult, ns, status, DONE
 
 
 @njit(cache=True)
 def limit_path(delta0, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_saddles, carry, seed,
                Atab, Bw, E3, E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_after,
-               snap_allowed, polish_tol):
-    """The saddle-to-saddle path of one run (see :func:`mfbook.limit.small_init_limit_batch`).
+               snap_max_p, polish_tol):
+    """The saddle-to-saddle path of one run at full width d.
 
-    With ``carry`` the rest of the initial direction is transported through each transit by the
-    variational equation. Without it (half the work) every escape after the first takes the
-    top eigenvector of -H, which is right whenever the top eigenspace is only the orbit of the
-    rotation symmetry (multiplicity d - rank): then all its directions give the same W path. At
-    the first saddle where that is not so the run stops with ``needs_carry`` set.
+    The first escape leaves along the projection of the initial direction onto the top eigenspace
+    of -H. With ``carry`` the rest of the initial direction is transported through each transit by
+    the variational equation and every escape leaves along its projection. Without it (half the
+    work) every escape after the first takes the top eigenvector of -H, which is right whenever
+    the top eigenspace is only the orbit of the rotation symmetry (multiplicity d - rank): then
+    all its directions give the same W path. At the first saddle where that is not so the run
+    stops and ends ``DEGENERATE``.
 
     Returns (theta, saddle W, losses, ranks, rates, multiplicities, number of saddles, status,
-    needs_carry).
+    ``DONE`` or ``DEGENERATE``).
     """
     np.random.seed(seed)
     pa = d1 * d
@@ -526,24 +706,16 @@ def limit_path(delta0, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_s
         for q in range(p):
             if w[q] >= cut:
                 mult += 1
-        W = np.ascontiguousarray(theta[:pa]).reshape(d1, d) @ np.ascontiguousarray(theta[pa:]).reshape(d, d2)
-        sv = np.linalg.svd(W)[1]
-        rank = 0
-        for s in sv:
-            if s > 1e-6 * max(sv[0], 1e-300):
-                rank += 1
+        W = _product(theta, d1, d, d2)
+        rank = _numerical_rank(W)
         loss = _loss(theta, Ms, Vs, d1, d, d2, n)
         is_min = lam <= min_rate * gscale
-        SW[ns] = W
-        Sloss[ns] = loss
-        Srank[ns] = rank
-        Srate[ns] = lam
-        Smult[ns] = mult
+        _record(SW, Sloss, Srank, Srate, Smult, ns, W, loss, rank, lam, mult)
         ns += 1
         tnorm = np.sqrt(np.sum(theta * theta))
-        if level >= 2 and not is_min and rank == Srank[ns - 2] and loss > 0.5 * Sloss[ns - 2]:
-            # no progress since the last plateau: the path crawls (growing factors: unattained infimum)
-            status = UNBOUNDED if tnorm > last_norm * (1 + 1e-6) else STALLED
+        crawl = _crawls(level, is_min, rank, loss, Srank, Sloss, ns, tnorm, last_norm)
+        if crawl >= 0:
+            status = crawl
             is_min = True
         last_norm = tnorm
         if level == max_saddles:
@@ -559,7 +731,7 @@ def limit_path(delta0, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_s
             if np.sqrt(np.sum(v * v)) < 1e-6:   # the carried direction misses the escape space
                 v = Qt @ (Qt.T @ np.random.standard_normal(p))
         elif mult != d - rank:
-            return theta, SW, Sloss, Srank, Srate, Smult, ns, status, True
+            return theta, SW, Sloss, Srank, Srate, Smult, ns, status, DEGENERATE
         else:
             v = Q[:, p - 1].copy()
         v /= np.sqrt(np.sum(v * v))
@@ -574,23 +746,29 @@ def limit_path(delta0, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_s
         y[:p] = theta + e * v + e * e * u
         t_limit = 200.0 * np.log(1e9) / max(lam, 1e-12)
         y, outcome = transit(y, Ms, Vs, d1, d, d2, n, carry, lam, rtol, atol, gscale, big, t_limit, wscale,
-                             Atab, Bw, E3, E5, expo, max_steps, gtol, snap, snap_after, snap_allowed)
+                             Atab, Bw, E3, E5, expo, max_steps, gtol, snap, snap_after, p <= snap_max_p)
         theta = y[:p].copy()
         if carry:
             delta = y[p:].copy()
         if outcome == UNBOUNDED:
             status = UNBOUNDED
             break
-    return theta, SW, Sloss, Srank, Srate, Smult, ns, status, False
+    return theta, SW, Sloss, Srank, Srate, Smult, ns, status, DONE
+
+
+NEEDS_CARRY = 3   # status of a run left for the NumPy path (degenerate escape, too many parameters to compile)
 
 
 @njit(cache=True, nogil=True)
 def limit_path_batch(Delta0, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_saddles, seeds,
                      Atab, Bw, E3, E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap,
-                     snap_after, snap_allowed, polish_tol):
-    """:func:`limit_path` for every run: first without carrying the initial direction, again with
-    it for the runs that meet a degenerate escape. Results are stacked (saddles padded). Releases
-    the GIL, so threads can run slices of a batch side by side."""
+                     snap_after, snap_max_p, polish_tol, carry_here):
+    """The path of every run: :func:`limit_path_narrow`; again at full width with :func:`limit_path`
+    for a run whose narrow path crawls, and carrying the initial direction for a run that meets a
+    degenerate escape (without ``carry_here``, too many parameters for these loops, such a run gets
+    the status ``NEEDS_CARRY`` instead). Results are stacked (saddles padded); ``route`` says which
+    path gave each run (0 narrow, 1 full width, 2 carrying the direction). Releases the GIL, so
+    threads can run slices of a batch side by side."""
     R = Delta0.shape[0]
     p = Delta0.shape[1]
     L = max_saddles + 1
@@ -602,14 +780,22 @@ def limit_path_batch(Delta0, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol,
     Smult = np.empty((R, L), np.int64)
     count = np.empty(R, np.int64)
     status = np.empty(R, np.int64)
+    route = np.zeros(R, np.int64)
     for r in range(R):
+        th, W, lo, rk, ra, mu, ns, st, again = limit_path_narrow(
+            Ms[r], Vs[r], n[r], d1, d, d2, gscale[r], tscale[r], wscale[r], rtol, max_saddles, Atab, Bw, E3,
+            E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_after, snap_max_p, polish_tol)
         for carry in (False, True):
-            th, W, lo, rk, ra, mu, ns, st, again = limit_path(
-                Delta0[r], Ms[r], Vs[r], n[r], d1, d, d2, gscale[r], tscale[r], wscale[r], rtol,
-                max_saddles, carry, seeds[r], Atab, Bw, E3, E5, expo, eps, gtol, bigf, eig_group,
-                min_rate, max_steps, snap, snap_after, snap_allowed, polish_tol)
-            if not again:
+            if again == DONE or (again == DEGENERATE and not carry):
+                continue
+            if not carry_here:
+                st = NEEDS_CARRY
                 break
+            th, W, lo, rk, ra, mu, ns, st, again = limit_path(
+                Delta0[r], Ms[r], Vs[r], n[r], d1, d, d2, gscale[r], tscale[r], wscale[r], rtol, max_saddles,
+                carry, seeds[r], Atab, Bw, E3, E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps,
+                snap, snap_after, snap_max_p, polish_tol)
+            route[r] = 2 if carry else 1
         Theta[r] = th
         SW[r] = W
         Sloss[r] = lo
@@ -618,4 +804,4 @@ def limit_path_batch(Delta0, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol,
         Smult[r] = mu
         count[r] = ns
         status[r] = st
-    return Theta, SW, Sloss, Srank, Srate, Smult, count, status
+    return Theta, SW, Sloss, Srank, Srate, Smult, count, status, route

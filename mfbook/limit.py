@@ -31,18 +31,32 @@ error control on :math:`\\theta`; a slow final approach is finished by pseudo-in
 accepted only when two attempts agree.
 
 The whole path runs compiled (:mod:`mfbook._transit_kernel`, numba), each run on its own (the runs
-of a batch are shared out over the CPU cores), in two passes. Carrying :math:`\\delta` doubles the
-work of a transit, and it only matters where an escape is degenerate: when the top eigenspace of
-:math:`-H` at a rank-:math:`k` saddle is just the orbit of the rotation symmetry
-:math:`(A, B) \\mapsto (AQ, Q^\\top B)` (multiplicity :math:`d - k`: a simple top singular value of
-the residual gradient), all its directions lead to the same path of :math:`W`. So the first pass
-escapes along the top eigenvector without carrying :math:`\\delta` (the step sizes do not depend on
-:math:`\\delta`: the error is measured on :math:`\\theta` alone), and only a run that meets a larger
-top eigenspace after the first escape is computed again, carrying :math:`\\delta`. The same method
-written in NumPy for a *batch* of problems of one shape (every run its own step size, all advancing
-together with stacked matrix products, always carrying :math:`\\delta`) records the transits for
-plotting (``record=True``), serves problems with more than 512 parameters (where BLAS beats plain
-loops) and checks the compiled one in the tests. ``small_init_limit`` is the batch of one.
+of a batch are shared out over the CPU cores). Two facts make it cheap:
+
+- carrying :math:`\\delta` doubles the work of a transit, and it only matters where an escape is
+  degenerate: when the top eigenspace of :math:`-H` at a rank-:math:`k` saddle is just the orbit of
+  the rotation symmetry :math:`(A, B) \\mapsto (AQ, Q^\\top B)` (multiplicity :math:`d - k`: a simple
+  top singular value of the residual gradient), all its directions lead to the same path of
+  :math:`W`;
+- along such a path the factors use no more inner directions than the rank learned so far: after
+  :math:`k` escapes the columns of :math:`A` and the rows of :math:`B` span :math:`k` directions and
+  the other :math:`d - k` stay exactly 0. There the Hessian splits into the Hessian at width
+  :math:`k` and :math:`d - k` copies of the block :math:`(x, y) \\mapsto (Ey, E^\\top x)` of a new
+  inner direction, whose eigenvalues are :math:`\\pm\\sigma_i(E)` (:math:`E` the residual gradient).
+
+So the first pass runs without :math:`\\delta` and with factors of width :math:`k + 1` between the
+:math:`k`-th plateau and the next (Hessians of 8, 16, 24 parameters instead of 32 for a 4 x 4
+problem), escaping into a new inner direction along the top singular pair of :math:`E` (the step
+sizes do not depend on :math:`\\delta`: the error is measured on :math:`\\theta` alone). A run that
+meets a larger top eigenspace after the first escape is computed again at full width, carrying
+:math:`\\delta`. A run whose narrow transit does not settle within its budget (a stage that crawls)
+is computed again at full width, where, as in floating-point training, rounding errors seed the
+unused inner directions and may end such a stage. The same method written in NumPy for a *batch*
+of problems of one shape (every run its own step size, all advancing together with stacked matrix
+products, always at full width carrying :math:`\\delta`) records the transits for plotting
+(``record=True``), serves the full-width runs of problems with more than 512 parameters (where
+BLAS beats plain loops) and checks the compiled one in the tests. ``small_init_limit`` is the
+batch of one.
 
 Explained in: chapter 4 (Training dynamics) and chapter 5 (Implicit regularization).
 """
@@ -137,6 +151,11 @@ class LimitResult:
         (the infimum of the loss is not attained); ``W`` is the last state, not a limit.
         ``"stalled"``: a transit did not reach a plateau in the allotted time, or the path
         visited ``max_saddles`` critical points without reaching a minimum.
+    method : str
+        How the path was computed (see the module docstring): ``"narrow"`` (factors only as wide
+        as the rank so far), ``"full width"`` (again at full width because a narrow stage crawled),
+        ``"carrying"`` (at full width carrying the initial direction, for a degenerate escape) or
+        ``"numpy"`` (the NumPy path: full width, always carrying it).
     """
 
     problem: Completion
@@ -146,6 +165,7 @@ class LimitResult:
     saddles: list
     phases: list = field(default_factory=list)
     status: str = "converged"
+    method: str = "numpy"
 
     @property
     def rank(self) -> int:
@@ -424,12 +444,14 @@ def _project(vectors, basis_mask, Q):
 
 
 _STATUS = ("converged", "stalled", "unbounded")   # the compiled path's status codes
+_ROUTE = ("narrow", "full width", "carrying")        # ... and which of its passes gave the result
 
 
 def _compiled_batch(batch, problems, delta, seeds, limit, rtol):
     """The level loop of :func:`small_init_limit_batch` run compiled; the runs of a batch are shared
     out over one thread per core (``numba.get_num_threads()``), a few runs per task, because a
-    few runs cost 100 times the median."""
+    few runs cost 100 times the median. Returns a list with ``None`` for the runs left to the NumPy
+    path (a degenerate escape in a problem too large for the compiled full-width path)."""
     tab = _TABLEAUS["dop853"]
     seeds = (np.asarray(seeds, np.int64) + 7919) % 2**32
     n = batch.n[:, 0, 0]
@@ -439,7 +461,7 @@ def _compiled_batch(batch, problems, delta, seeds, limit, rtol):
             delta[s], batch.Ms[s], batch.Vs[s], n[s], batch.d1, batch.d, batch.d2, batch.gscale[s],
             batch.tscale[s], batch.wscale[s], rtol, limit, seeds[s], tab["A"], tab["B"], tab["E3"],
             tab["E5"], tab["expo"], _EPS, _GTOL, _BIG, _EIG_GROUP, _MIN_RATE, _MAX_STEPS, _SNAP,
-            _SNAP_AFTER, batch.p <= _SNAP_MAX_P, _POLISH_TOL)
+            _SNAP_AFTER, _SNAP_MAX_P, _POLISH_TOL, batch.p <= _COMPILED_MAX_P)
 
     R = batch.R
     workers = min(numba.get_num_threads(), R)
@@ -450,14 +472,17 @@ def _compiled_batch(batch, problems, delta, seeds, limit, rtol):
         with ThreadPoolExecutor(workers) as pool:
             parts = list(pool.map(run, [slice(i, i + step) for i in range(0, R, step)]))
         out = [np.concatenate(piece) for piece in zip(*parts)]
-    Theta, SW, Sloss, Srank, Srate, Smult, count, status = out
+    Theta, SW, Sloss, Srank, Srate, Smult, count, status, route = out
     results = []
     for r, q in enumerate(problems):
+        if status[r] == _kernel.NEEDS_CARRY:
+            results.append(None)
+            continue
         A = Theta[r, :batch.pa].reshape(batch.d1, batch.d)
         B = Theta[r, batch.pa:].reshape(batch.d, batch.d2)
         saddles = [Saddle(SW[r, j], float(Sloss[r, j]), int(Srank[r, j]), float(Srate[r, j]), int(Smult[r, j]))
                    for j in range(count[r])]
-        results.append(LimitResult(q, A @ B, A, B, saddles, [], _STATUS[status[r]]))
+        results.append(LimitResult(q, A @ B, A, B, saddles, [], _STATUS[status[r]], _ROUTE[route[r]]))
     return results
 
 
@@ -492,7 +517,6 @@ def small_init_limit_batch(problems, seed=0, width: int | None = None, rtol: flo
         raise ValueError(f"{len(seeds)} seeds for {R} problems")
     d = max(shape) if width is None else int(width)
     batch = _Batch(np.stack([q.values for q in problems]), np.stack([q.mask for q in problems]), d)
-    p = batch.p
     directions = []
     for s in seeds:
         A0, B0 = init_factors(shape, 1.0, s, 2, d)
@@ -500,8 +524,22 @@ def small_init_limit_batch(problems, seed=0, width: int | None = None, rtol: flo
     delta = np.array(directions)
     delta /= np.linalg.norm(delta, axis=1, keepdims=True)
     limit = (min(shape) + 2) if max_saddles is None else int(max_saddles)
-    if _kernel is not None and not record and p <= _COMPILED_MAX_P:
-        return _compiled_batch(batch, problems, delta, seeds, limit, rtol)
+    if _kernel is None or record:
+        return _numpy_batch(batch, problems, delta, seeds, limit, rtol, record)
+    results = _compiled_batch(batch, problems, delta, seeds, limit, rtol)
+    left = [r for r, res in enumerate(results) if res is None]
+    if left:
+        redo = _numpy_batch(_Batch(batch.V[left], batch.M[left], d), [problems[r] for r in left], delta[left],
+                            [seeds[r] for r in left], limit, rtol, False)
+        for r, res in zip(left, redo):
+            results[r] = res
+    return results
+
+
+def _numpy_batch(batch, problems, delta, seeds, limit, rtol, record):
+    """The level loop of :func:`small_init_limit_batch` in NumPy: all runs advance together, always
+    carrying the initial direction."""
+    R, p, d = batch.R, batch.p, batch.d
     theta = np.zeros((R, p))
     fallback_rng = np.random.default_rng(np.asarray(seeds, dtype=np.int64).sum() + 7919)
     saddles = [[] for _ in range(R)]

@@ -682,7 +682,8 @@ def theorem3_check(sweep: Sweep, runs, seed=0, rtol: float = 1e-3) -> list[dict]
       ``"stalled"``): the hypothesis that the limit is a global optimum fails, or the path is longer
       than the solver follows;
     * ``"skips rank k"``: the path goes from a rank-:math:`k` plateau straight to a higher rank, so it never
-      rests at an optimum within :math:`\\Omega_{k+1}`;
+      rests at an optimum within :math:`\\Omega_{k+1}` (in a connected pattern: a stage that crawls, left
+      at full width through inner directions seeded by rounding errors, ``method == "full width"``);
     * ``"stalls above best rank-k fit"``: the path rests at rank :math:`k` at a loss above the best
       rank-:math:`k` fit (relative ``rtol``, absolute :math:`10^{-9}` times the data level; the best fit is 0 from
       the minimum rank on), so the optimum within :math:`\\Omega_k` is not attained on the computed path;
@@ -692,7 +693,7 @@ def theorem3_check(sweep: Sweep, runs, seed=0, rtol: float = 1e-3) -> list[dict]
     Returns
     -------
     list of dict
-        One per run: ``run``, ``verdict``, ``status`` (of the limit solver), ``limit_rank``, ``ranks`` (rank at each plateau), ``plateaus``
+        One per run: ``run``, ``verdict``, ``status`` and ``method`` (of the limit solver), ``limit_rank``, ``ranks`` (rank at each plateau), ``plateaus``
         (loss at each plateau), ``best`` (best fit of the rank of each plateau), ``best_by_rank``
         (best fit for ranks 0..d), ``W`` (the limit).
 
@@ -737,7 +738,8 @@ def theorem3_check(sweep: Sweep, runs, seed=0, rtol: float = 1e-3) -> list[dict]
                     if k < len(best[j]) and loss > best[j, k] * (1 + rtol) + 1e-9 * level:
                         verdict = f"stalls above best rank-{k} fit"
                         break
-        out.append({"run": int(r), "verdict": verdict, "status": status, "limit_rank": int(res.rank), "ranks": ranks,
+        out.append({"run": int(r), "verdict": verdict, "status": status, "method": getattr(res, "method", None),
+                    "limit_rank": int(res.rank), "ranks": ranks,
                     "plateaus": plateaus, "best": np.array([best[j, min(k, d)] for k in ranks]),
                     "best_by_rank": best[j], "W": W})
     return out

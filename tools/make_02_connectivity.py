@@ -424,6 +424,8 @@ code(r"""
 # claim C13 (connected -> lowest rank, as a theorem): no missed connected run satisfies all hypotheses
 # of Theorem 3 -- each one violates the assumption or another hypothesis on its limit path
 assert all(c["verdict"] != "unexplained" for c in checks)
+# every skip comes from a path the solver repeated at full width (see below): none from the narrow one
+assert all(c["method"] in ("full width", "carrying") for c in checks if c["verdict"].startswith("skips"))
 """)
 
 md(r"""
@@ -449,9 +451,15 @@ for v, c in shown.items():
 md(r"""
 How to read the verdicts:
 
-- *skips rank $k$* -- from a saddle of rank $k-1$ the path leaves along a direction that raises the rank
-  by two or more at once, so it never rests at an optimum inside $\Omega_k$: the assumption of
-  {prf:ref}`thm-min-rank` fails.
+- *skips rank $k$* -- the path never rests at an optimum inside $\Omega_k$, so the assumption of
+  {prf:ref}`thm-min-rank` fails. On these runs the rank-$k$ stage crawls: its loss valley is so flat
+  that the flow has not settled after thousands of integrator steps, and meanwhile it leaves through
+  further inner directions and arrives at a higher rank. Those directions are seeded by rounding
+  errors, at about $10^{-16}$ of the factors, and the solver keeps them (it repeats a path whose stage
+  does not settle with all $d$ inner directions: its `method` is `"full width"`, or `"carrying"` if a
+  degenerate escape follows), as floating-point training does at any $\alpha$. In exact arithmetic those directions start at a size that vanishes with
+  $\alpha$, so the $\alpha \to 0$ limit would finish the rank-$k$ stage first, wherever it leads; the
+  solver does not follow a stage that slow.
 - *stalls above best rank-$k$ fit*, *limit does not fit*, *no finite limit* -- the path rests at, or
   crawls along, a rank-$k$ point whose loss is above the best rank-$k$ fit, or the factors grow without
   bound. Again a hypothesis of the theorem is not met. On such runs the rank-$k$ stage is extremely

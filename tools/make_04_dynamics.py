@@ -452,14 +452,46 @@ Greedy Low-Rank Learning procedure of {cite}`li2021towards`, who proved that it 
 flow from infinitesimal initialization. The `phases` of a result with `record=True` are the transits
 between plateaus, which chapter 3 used to measure subspaces.
 
-Carrying the rest of the initial direction costs as much as the flow itself, and it changes the result
-only at a *degenerate* escape. At a saddle of rank $k$ the top eigenspace of $-H$ always contains the
-orbit of the rotation symmetry $(A, B) \mapsto (AQ, Q^\top B)$ through the escape direction, of dimension
-$d - k$, and every direction in that orbit leads to the same path of $W$. The escape is degenerate when
-the eigenspace is larger, for example when the top singular value of the residual is repeated. So
-the solver first runs without carrying the direction, and repeats with it only the runs that meet a
-degenerate escape. The 3x3 example of the next section is one of them. Its limit depends on the seed,
-while the 4x4 limit does not.
+Two facts make this cheap. The first is about width. Started on the unstable manifold of the origin,
+the flow uses one inner direction: $A$ and $B$ stay of the form $a z^\top$ and $z b^\top$ for one unit vector
+$z \in \mathbb{R}^d$, so in inner coordinates that start with $z$ the other $d - 1$ stay exactly zero. After
+$k$ escapes it uses $k$. At such a point the Hessian splits into two blocks: the Hessian of the width-$k$
+factorization, and $d - k$ identical copies of the block of the origin (exercise below),
+$(x, y) \mapsto (E y, E^\top x)$ with $E$ the residual gradient, whose eigenvalues are $\pm\sigma_i(E)$. So
+the solver keeps the factors only as wide as the rank learned so far, plus one new inner direction
+along the top singular pair of $E$ for the next escape: for the $4\times4$ example its Hessians have 8,
+16 and 24 parameters instead of 32. The next cell checks the splitting at the rank-2 plateau.
+""")
+
+code(r"""
+# the Hessian at the rank-2 plateau with width-2 factors padded to width 4 has the spectrum of the
+# width-2 Hessian plus d - k = 2 copies of the origin block, the singular values +-sigma_i(E)
+W2 = limit4.saddles[2].W
+U, S, Vt = np.linalg.svd(W2)
+A2, B2 = U[:, :2] * np.sqrt(S[:2]), np.sqrt(S[:2])[:, None] * Vt[:2]           # balanced factors of W2
+padded = np.linalg.eigvalsh(mfbook.hessian(np.pad(A2, ((0, 0), (0, 2))), np.pad(B2, ((0, 2), (0, 0))),
+                                           four.values, four.mask))
+narrow = np.linalg.eigvalsh(mfbook.hessian(A2, B2, four.values, four.mask))
+sig = np.linalg.svd((2 / four.n_observed) * np.where(four.mask, W2 - four.values, 0), compute_uv=False)
+blocks = np.sort(np.r_[narrow, np.tile(np.r_[sig, -sig], 2)])
+print("largest difference between the two spectra:", f"{np.abs(padded - blocks).max():.1e}")
+print("top eigenvalue of -H:", f"{-padded[0]:.6f}", "  sigma_1(E):", f"{sig[0]:.6f}", "  rate of the 3rd escape:",
+      f"{limit4.saddles[2].rate:.6f}")
+assert np.abs(padded - blocks).max() < 1e-10
+assert abs(-padded[0] - sig[0]) < 1e-9 and abs(limit4.saddles[2].rate - sig[0]) < 1e-9
+""")
+
+md(r"""
+The second is about the initial direction. Carrying the rest of it costs as much as the flow itself, and
+it changes the result only at a *degenerate* escape. At a saddle of rank $k$ the top eigenspace of $-H$
+always contains the orbit of the rotation symmetry $(A, B) \mapsto (AQ, Q^\top B)$ through the escape
+direction, of dimension $d - k$, and every direction in that orbit leads to the same path of $W$. The
+escape is degenerate when the eigenspace is larger, for example when the top singular value of the
+residual is repeated. So the solver first runs narrow without carrying the direction, and repeats at
+full width with it only the runs that meet a degenerate escape. The 3x3 example of the next section is
+one of them. Its limit depends on the seed, while the 4x4 limit does not. (A run whose narrow transit
+does not settle within its step budget is also repeated at full width: there, as in floating-point
+training, rounding errors seed the unused inner directions and can end a stage that crawls.)
 """)
 
 code(r"""
@@ -470,7 +502,8 @@ def degenerate(result):
 
 
 print("degenerate escapes, 4x4:", degenerate(limit4), "  3x3:", degenerate(limits["3x3 disconnected"]))
-seeds4 = [mfbook.small_init_limit(FOUR, seed=s).W for s in (0, 1, 2)]
+# record=True takes the NumPy path, which always carries the initial direction at full width
+seeds4 = [mfbook.small_init_limit(FOUR, seed=s, record=True).W for s in (0, 1, 2)]
 seeds3 = [mfbook.small_init_limit(THREE, seed=s).W[0, 1] for s in (0, 1, 2)]
 print("4x4 limit from seeds 0, 1, 2: largest difference", f"{max(np.abs(W - seeds4[0]).max() for W in seeds4):.1e}")
 print("3x3 limit, W[0, 1] from seeds 0, 1, 2:", np.round(seeds3, 4))
