@@ -756,52 +756,62 @@ def limit_path(delta0, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_s
     return theta, SW, Sloss, Srank, Srate, Smult, ns, status, DONE
 
 
-NEEDS_CARRY = 3   # status of a run left for the NumPy path (degenerate escape, too many parameters to compile)
+@njit(cache=True)
+def _stacks(R, p, L, d1, d2):
+    """Arrays for the stacked results of R runs (saddles padded to L), and a code per run."""
+    return (np.empty((R, p)), np.empty((R, L, d1, d2)), np.empty((R, L)), np.empty((R, L), np.int64),
+            np.empty((R, L)), np.empty((R, L), np.int64), np.empty(R, np.int64), np.empty(R, np.int64),
+            np.empty(R, np.int64))
+
+
+@njit(cache=True)
+def _store(out, r, th, W, lo, rk, ra, mu, ns, st, code):
+    Theta, SW, Sloss, Srank, Srate, Smult, count, status, codes = out
+    Theta[r] = th
+    SW[r] = W
+    Sloss[r] = lo
+    Srank[r] = rk
+    Srate[r] = ra
+    Smult[r] = mu
+    count[r] = ns
+    status[r] = st
+    codes[r] = code
 
 
 @njit(cache=True, nogil=True)
-def limit_path_batch(Delta0, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_saddles, seeds,
-                     Atab, Bw, E3, E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap,
-                     snap_after, snap_max_p, polish_tol, carry_here):
-    """The path of every run: :func:`limit_path_narrow`; again at full width with :func:`limit_path`
-    for a run whose narrow path crawls, and carrying the initial direction for a run that meets a
-    degenerate escape (without ``carry_here``, too many parameters for these loops, such a run gets
-    the status ``NEEDS_CARRY`` instead). Results are stacked (saddles padded); ``route`` says which
-    path gave each run (0 narrow, 1 full width, 2 carrying the direction). Releases the GIL, so
-    threads can run slices of a batch side by side."""
-    R = Delta0.shape[0]
-    p = Delta0.shape[1]
-    L = max_saddles + 1
-    Theta = np.empty((R, p))
-    SW = np.empty((R, L, d1, d2))
-    Sloss = np.empty((R, L))
-    Srank = np.empty((R, L), np.int64)
-    Srate = np.empty((R, L))
-    Smult = np.empty((R, L), np.int64)
-    count = np.empty(R, np.int64)
-    status = np.empty(R, np.int64)
-    route = np.zeros(R, np.int64)
+def narrow_batch(Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_saddles, Atab, Bw, E3, E5, expo,
+                 eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_after, snap_max_p, polish_tol):
+    """:func:`limit_path_narrow` for every run. Returns the stacked results (theta, saddle W, losses,
+    ranks, rates, multiplicities, number of saddles, status) and how each run ended (``DONE``,
+    ``DEGENERATE``, ``CRAWLS``). Releases the GIL, so threads can run slices of a batch side by side."""
+    R = Ms.shape[0]
+    out = _stacks(R, (d1 + d2) * d, max_saddles + 1, d1, d2)
     for r in range(R):
-        th, W, lo, rk, ra, mu, ns, st, again = limit_path_narrow(
+        th, W, lo, rk, ra, mu, ns, st, end = limit_path_narrow(
             Ms[r], Vs[r], n[r], d1, d, d2, gscale[r], tscale[r], wscale[r], rtol, max_saddles, Atab, Bw, E3,
             E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_after, snap_max_p, polish_tol)
+        _store(out, r, th, W, lo, rk, ra, mu, ns, st, end)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def full_width_batch(Delta0, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_saddles, seeds, Atab,
+                     Bw, E3, E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_after,
+                     snap_max_p, polish_tol, ends):
+    """:func:`limit_path` for runs whose narrow path ended ``DEGENERATE`` (carrying the initial
+    direction) or ``CRAWLS`` (without it, then carrying it if a degenerate escape follows). Returns
+    the stacked results as :func:`narrow_batch` and the pass that gave each (1 full width, 2
+    carrying). Releases the GIL."""
+    R = Delta0.shape[0]
+    out = _stacks(R, Delta0.shape[1], max_saddles + 1, d1, d2)
+    for r in range(R):
         for carry in (False, True):
-            if again == DONE or (again == DEGENERATE and not carry):
-                continue
-            if not carry_here:
-                st = NEEDS_CARRY
-                break
-            th, W, lo, rk, ra, mu, ns, st, again = limit_path(
-                Delta0[r], Ms[r], Vs[r], n[r], d1, d, d2, gscale[r], tscale[r], wscale[r], rtol, max_saddles,
-                carry, seeds[r], Atab, Bw, E3, E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps,
-                snap, snap_after, snap_max_p, polish_tol)
-            route[r] = 2 if carry else 1
-        Theta[r] = th
-        SW[r] = W
-        Sloss[r] = lo
-        Srank[r] = rk
-        Srate[r] = ra
-        Smult[r] = mu
-        count[r] = ns
-        status[r] = st
-    return Theta, SW, Sloss, Srank, Srate, Smult, count, status, route
+            if carry or ends[r] == CRAWLS:
+                th, W, lo, rk, ra, mu, ns, st, end = limit_path(
+                    Delta0[r], Ms[r], Vs[r], n[r], d1, d, d2, gscale[r], tscale[r], wscale[r], rtol,
+                    max_saddles, carry, seeds[r], Atab, Bw, E3, E5, expo, eps, gtol, bigf, eig_group,
+                    min_rate, max_steps, snap, snap_after, snap_max_p, polish_tol)
+                _store(out, r, th, W, lo, rk, ra, mu, ns, st, 2 if carry else 1)
+                if end == DONE:
+                    break
+    return out

@@ -447,42 +447,70 @@ _STATUS = ("converged", "stalled", "unbounded")   # the compiled path's status c
 _ROUTE = ("narrow", "full width", "carrying")        # ... and which of its passes gave the result
 
 
-def _compiled_batch(batch, problems, delta, seeds, limit, rtol):
-    """The level loop of :func:`small_init_limit_batch` run compiled; the runs of a batch are shared
-    out over one thread per core (``numba.get_num_threads()``), a few runs per task, because a
-    few runs cost 100 times the median. Returns a list with ``None`` for the runs left to the NumPy
-    path (a degenerate escape in a problem too large for the compiled full-width path)."""
-    tab = _TABLEAUS["dop853"]
-    seeds = (np.asarray(seeds, np.int64) + 7919) % 2**32
-    n = batch.n[:, 0, 0]
+def _directions(shape, seeds, d):
+    """The initial directions theta_0 / |theta_0| of the runs (as ``init_factors`` draws them)."""
+    delta = np.empty((len(seeds), (shape[0] + shape[1]) * d))
+    for r, s in enumerate(seeds):
+        A0, B0 = init_factors(shape, 1.0, s, 2, d)
+        delta[r] = np.concatenate([A0.ravel(), B0.ravel()])
+    return delta / np.linalg.norm(delta, axis=1, keepdims=True)
 
-    def run(s):
-        return _kernel.limit_path_batch(
-            delta[s], batch.Ms[s], batch.Vs[s], n[s], batch.d1, batch.d, batch.d2, batch.gscale[s],
-            batch.tscale[s], batch.wscale[s], rtol, limit, seeds[s], tab["A"], tab["B"], tab["E3"],
-            tab["E5"], tab["expo"], _EPS, _GTOL, _BIG, _EIG_GROUP, _MIN_RATE, _MAX_STEPS, _SNAP,
-            _SNAP_AFTER, _SNAP_MAX_P, _POLISH_TOL, batch.p <= _COMPILED_MAX_P)
 
-    R = batch.R
+def _shared_out(task, R):
+    """``task(slice)`` over slices of 4 runs, on one thread per core (``numba.get_num_threads()``);
+    the outputs concatenated. Small slices, because a few runs cost 100 times the median."""
     workers = min(numba.get_num_threads(), R)
     if workers == 1:
-        out = run(slice(0, R))
-    else:
-        step = 4
-        with ThreadPoolExecutor(workers) as pool:
-            parts = list(pool.map(run, [slice(i, i + step) for i in range(0, R, step)]))
-        out = [np.concatenate(piece) for piece in zip(*parts)]
-    Theta, SW, Sloss, Srank, Srate, Smult, count, status, route = out
+        return task(slice(0, R))
+    with ThreadPoolExecutor(workers) as pool:
+        parts = list(pool.map(task, [slice(i, i + 4) for i in range(0, R, 4)]))
+    return [np.concatenate(piece) for piece in zip(*parts)]
+
+
+def _compiled_batch(batch, problems, seeds, limit, rtol):
+    """The level loop of :func:`small_init_limit_batch` run compiled: the narrow path for every run,
+    then the full-width passes for the runs that need them (on the NumPy path if the problem has
+    too many parameters for the compiled loops)."""
+    tab = _TABLEAUS["dop853"]
+    n = batch.n[:, 0, 0]
+    dims = (batch.d1, batch.d, batch.d2)
+    method = (tab["A"], tab["B"], tab["E3"], tab["E5"], tab["expo"], _EPS, _GTOL, _BIG, _EIG_GROUP, _MIN_RATE,
+              _MAX_STEPS, _SNAP, _SNAP_AFTER, _SNAP_MAX_P, _POLISH_TOL)
+    out = _shared_out(lambda s: _kernel.narrow_batch(batch.Ms[s], batch.Vs[s], n[s], *dims, batch.gscale[s],
+                                                     batch.tscale[s], batch.wscale[s], rtol, limit, *method), batch.R)
+    *stacked, ends = out
+    route = np.zeros(batch.R, int)
+    again = np.flatnonzero(ends != _kernel.DONE)
+    left = []
+    if again.size and batch.p <= _COMPILED_MAX_P:
+        delta = _directions(problems[0].shape, [seeds[r] for r in again], batch.d)
+        fallback = (np.asarray(seeds, np.int64)[again] + 7919) % 2**32      # each run's own random fallback
+        ends = ends[again]
+
+        def full(s):
+            a = again[s]
+            return _kernel.full_width_batch(delta[s], batch.Ms[a], batch.Vs[a], n[a], *dims, batch.gscale[a],
+                                            batch.tscale[a], batch.wscale[a], rtol, limit, fallback[s], *method,
+                                            ends[s])
+
+        *redone, route[again] = _shared_out(full, again.size)
+        for x, y in zip(stacked, redone):
+            x[again] = y
+    elif again.size:
+        left = list(again)
+    Theta, SW, Sloss, Srank, Srate, Smult, count, status = stacked
     results = []
     for r, q in enumerate(problems):
-        if status[r] == _kernel.NEEDS_CARRY:
-            results.append(None)
-            continue
         A = Theta[r, :batch.pa].reshape(batch.d1, batch.d)
         B = Theta[r, batch.pa:].reshape(batch.d, batch.d2)
         saddles = [Saddle(SW[r, j], float(Sloss[r, j]), int(Srank[r, j]), float(Srate[r, j]), int(Smult[r, j]))
                    for j in range(count[r])]
         results.append(LimitResult(q, A @ B, A, B, saddles, [], _STATUS[status[r]], _ROUTE[route[r]]))
+    if left:
+        redo = _numpy_batch(_Batch(batch.V[left], batch.M[left], batch.d), [problems[r] for r in left],
+                            [seeds[r] for r in left], limit, rtol, False)
+        for r, res in zip(left, redo):
+            results[r] = res
     return results
 
 
@@ -517,29 +545,17 @@ def small_init_limit_batch(problems, seed=0, width: int | None = None, rtol: flo
         raise ValueError(f"{len(seeds)} seeds for {R} problems")
     d = max(shape) if width is None else int(width)
     batch = _Batch(np.stack([q.values for q in problems]), np.stack([q.mask for q in problems]), d)
-    directions = []
-    for s in seeds:
-        A0, B0 = init_factors(shape, 1.0, s, 2, d)
-        directions.append(np.concatenate([A0.ravel(), B0.ravel()]))
-    delta = np.array(directions)
-    delta /= np.linalg.norm(delta, axis=1, keepdims=True)
     limit = (min(shape) + 2) if max_saddles is None else int(max_saddles)
     if _kernel is None or record:
-        return _numpy_batch(batch, problems, delta, seeds, limit, rtol, record)
-    results = _compiled_batch(batch, problems, delta, seeds, limit, rtol)
-    left = [r for r, res in enumerate(results) if res is None]
-    if left:
-        redo = _numpy_batch(_Batch(batch.V[left], batch.M[left], d), [problems[r] for r in left], delta[left],
-                            [seeds[r] for r in left], limit, rtol, False)
-        for r, res in zip(left, redo):
-            results[r] = res
-    return results
+        return _numpy_batch(batch, problems, seeds, limit, rtol, record)
+    return _compiled_batch(batch, problems, seeds, limit, rtol)
 
 
-def _numpy_batch(batch, problems, delta, seeds, limit, rtol, record):
+def _numpy_batch(batch, problems, seeds, limit, rtol, record):
     """The level loop of :func:`small_init_limit_batch` in NumPy: all runs advance together, always
     carrying the initial direction."""
     R, p, d = batch.R, batch.p, batch.d
+    delta = _directions(problems[0].shape, seeds, d)
     theta = np.zeros((R, p))
     fallback_rng = np.random.default_rng(np.asarray(seeds, dtype=np.int64).sum() + 7919)
     saddles = [[] for _ in range(R)]
