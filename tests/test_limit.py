@@ -120,3 +120,18 @@ def test_compiled_path_follows_the_numpy_one(text, monkeypatch):
                                rtol=1e-6, atol=1e-12 * fast.saddles[0].rate)
     np.testing.assert_allclose(fast.W, slow.W, rtol=0, atol=1e-9 * np.abs(fast.W).max())
     assert fast.A.shape == slow.A.shape and np.allclose(fast.A @ fast.B, fast.W)
+
+
+def test_large_problems_take_the_numpy_path_only_for_the_full_width_passes(monkeypatch):
+    """Above _COMPILED_MAX_P parameters the narrow pass still runs compiled; a run that needs the
+    full width (THREE: a degenerate second escape) is finished on the NumPy path, with the same limit."""
+    import mfbook.limit as limit
+
+    compiled = small_init_limit_batch([THREE, "1 2 3; 2 4 *; * 6 9"], seed=[0, 0])
+    assert [r.method for r in compiled] == ["carrying", "narrow"]
+    monkeypatch.setattr(limit, "_COMPILED_MAX_P", 10)            # THREE has 18 parameters
+    mixed = small_init_limit_batch([THREE, "1 2 3; 2 4 *; * 6 9"], seed=[0, 0])
+    assert [r.method for r in mixed] == ["numpy", "narrow"]
+    for a, b in zip(compiled, mixed):
+        assert a.ranks == b.ranks and a.status == b.status
+        np.testing.assert_allclose(a.W, b.W, rtol=0, atol=1e-8 * np.abs(a.W).max())
