@@ -261,9 +261,28 @@ def _work(d1, d2, P2, p):
 
 
 @njit(cache=True)
+def _strict_minimum(th, Ms, Vs, d1, d, d2, gauge_dim):
+    """Is the critical point ``th`` a strict local minimum up to the symmetries: exactly ``gauge_dim``
+    Hessian eigenvalues within 1e-9 of the largest from zero, all others positive?"""
+    w = np.linalg.eigvalsh(_hessian(th, Ms, Vs, d1, d, d2, th.size))
+    tiny = 1e-9 * max(abs(w[0]), abs(w[-1]))
+    zeros = 0
+    for x in w:
+        if x < -tiny:
+            return False
+        if x <= tiny:
+            zeros += 1
+    return zeros == gauge_dim
+
+
+@njit(cache=True)
 def transit(y0, Ms, Vs, d1, d, d2, n, with_delta, rate, rtol, atol, g0, big, t_limit, wscale,
-            Atab, Bw, E3, E5, expo, max_steps, gtol, snap, snap_after, snap_allowed):
-    """Integrate one run from just off a saddle to the next plateau; returns (state, outcome)."""
+            Atab, Bw, E3, E5, expo, max_steps, gtol, snap, snap_after, snap_allowed, gauge_dim):
+    """Integrate one run from just off a saddle to the next plateau; returns (state, outcome).
+
+    A slow approach is finished by Newton (:func:`newton_snap`) once two attempts agree, or at the
+    first attempt when it lands on a strict local minimum: the Hessian there has exactly
+    ``gauge_dim`` eigenvalues at zero (the symmetry orbit; -1: never) and the others positive."""
     p = d1 * d + d * d2
     P2 = y0.size
     S = Bw.size
@@ -317,6 +336,8 @@ def transit(y0, Ms, Vs, d1, d, d2, n, with_delta, rate, rtol, atol, g0, big, t_l
             next_snap = tries + 10 + tries // 2
             W = th[:d1 * d].copy().reshape(d1, d) @ th[d1 * d:].copy().reshape(d, d2)
             agree = conv and have_snap and np.max(np.abs(W - snapW)) <= 1e-11 * wscale
+            if conv and not agree and gauge_dim >= 0:
+                agree = _strict_minimum(th, Ms, Vs, d1, d, d2, gauge_dim)
             have_snap = conv
             if conv:
                 snapW[:] = W
@@ -519,6 +540,22 @@ def _product(theta, d1, d, d2):
 
 
 @njit(cache=True)
+def _balanced(theta, d1, w, d2):
+    """The balanced factors of W = A B (A^T A = B B^T): A = U S^(1/2), B = S^(1/2) V^T from the SVD
+    of W, at width w. Gradient flow conserves A^T A - B B^T, and the limit path starts at 0, so its
+    critical points are balanced; Newton steps, which fix W, do not keep the balance."""
+    U, s, Vt = np.linalg.svd(_product(theta, d1, w, d2))
+    out = np.zeros(theta.size)
+    for k in range(min(w, s.size)):
+        r = np.sqrt(s[k])
+        for i in range(d1):
+            out[i * w + k] = U[i, k] * r
+        for j in range(d2):
+            out[d1 * w + k * d2 + j] = r * Vt[k, j]
+    return out
+
+
+@njit(cache=True)
 def _numerical_rank(W):
     """Number of singular values above 1e-6 times the largest (as :func:`mfbook.limit.numerical_rank`)."""
     sv = np.linalg.svd(W)[1]
@@ -576,6 +613,11 @@ def limit_path_narrow(Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_sa
 
     Returns what :func:`limit_path` returns (theta padded to width d), the last entry ``DONE``,
     ``DEGENERATE`` or ``CRAWLS``.
+
+    Two things only the narrow path does: it rebalances the factors at every critical point
+    (:func:`_balanced`; the flow conserves :math:`A^\\top A - B B^\\top`, Newton steps do not), and it
+    accepts a Newton finish at once when it lands on a strict local minimum at width k + 1
+    (``gauge_dim`` of :func:`transit`: (k + 1)^2 zero eigenvalues, those of the orbit of GL(k + 1)).
     """
     L = max_saddles + 1
     SW = np.zeros((L, d1, d2))
@@ -594,7 +636,7 @@ def limit_path_narrow(Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_sa
     for level in range(max_saddles + 1):
         pw = (d1 + d2) * w
         if level > 0:
-            theta = newton_polish(theta, Ms, Vs, d1, w, d2, 4, polish_tol * gscale)
+            theta = _balanced(newton_polish(theta, Ms, Vs, d1, w, d2, 4, polish_tol * gscale), d1, w, d2)
         active = np.linalg.eigvalsh(-_hessian(theta, Ms, Vs, d1, w, d2, pw)) if w > 0 else np.empty(0)
         _residual_into(theta, Ms, Vs, d1, w, d2, E)
         U, sig, Vt = np.linalg.svd(E)
@@ -652,7 +694,7 @@ def limit_path_narrow(Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_sa
         t_limit = 200.0 * np.log(1e9) / max(lam, 1e-12)
         theta, outcome = transit(th + e * v + e * e * u, Ms, Vs, d1, wn, d2, n, False, lam, rtol, atol, gscale,
                                  big, t_limit, wscale, Atab, Bw, E3, E5, expo, max_steps, gtol, snap, snap_after,
-                                 pn <= snap_max_p)
+                                 pn <= snap_max_p, wn * wn)
         w = wn
         if outcome == UNBOUNDED:
             status = UNBOUNDED
@@ -746,7 +788,7 @@ def limit_path(delta0, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_s
         y[:p] = theta + e * v + e * e * u
         t_limit = 200.0 * np.log(1e9) / max(lam, 1e-12)
         y, outcome = transit(y, Ms, Vs, d1, d, d2, n, carry, lam, rtol, atol, gscale, big, t_limit, wscale,
-                             Atab, Bw, E3, E5, expo, max_steps, gtol, snap, snap_after, p <= snap_max_p)
+                             Atab, Bw, E3, E5, expo, max_steps, gtol, snap, snap_after, p <= snap_max_p, -1)
         theta = y[:p].copy()
         if carry:
             delta = y[p:].copy()

@@ -28,7 +28,10 @@ that limit path instead of a finite-:math:`\\alpha` run:
 
 The integrator is the adaptive Dormand-Prince 8(5,3) method (the tableau of scipy's DOP853) with
 error control on :math:`\\theta`; a slow final approach is finished by pseudo-inverse Newton steps,
-accepted only when two attempts agree.
+accepted when two attempts agree (on a continuum of critical points they agree only once the
+remaining distance is negligible), or in the narrow pass (below) at once when Newton lands on a
+strict local minimum of the factors at that width (no zero eigenvalue of the Hessian beyond the
+symmetry orbit, no negative one): the flow, already close, converges to it.
 
 The whole path runs compiled (:mod:`mfbook._transit_kernel`, numba), each run on its own (the runs
 of a batch are shared out over the CPU cores). Two facts make it cheap:
@@ -51,7 +54,11 @@ sizes do not depend on :math:`\\delta`: the error is measured on :math:`\\theta`
 meets a larger top eigenspace after the first escape is computed again at full width, carrying
 :math:`\\delta`. A run whose narrow transit does not settle within its budget (a stage that crawls)
 is computed again at full width, where, as in floating-point training, rounding errors seed the
-unused inner directions and may end such a stage. The same method written in NumPy for a *batch*
+unused inner directions and may end such a stage. Newton steps fix :math:`W` but not the balance
+:math:`A^\\top A = B B^\\top` that the flow conserves (it holds on the whole limit path, which starts
+at 0), so the narrow pass rebalances the factors at each critical point (:math:`A = U S^{1/2}`,
+:math:`B = S^{1/2} V^\\top` from the SVD of :math:`W`); the later path, which on an underdetermined
+problem depends on the balance, then starts where the flow would. The same method written in NumPy for a *batch*
 of problems of one shape (every run its own step size, all advancing together with stacked matrix
 products, always at full width carrying :math:`\\delta`) records the transits for plotting
 (``record=True``), serves the full-width runs of problems with more than 512 parameters (where
