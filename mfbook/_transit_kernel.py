@@ -1,19 +1,19 @@
 """The small-initialization limit path compiled with numba, the runs of a batch in parallel.
 
 The same algorithm as the batched NumPy code in :mod:`mfbook.limit`: at each critical point the
-Hessian, its eigendecomposition and the escape direction (``limit_path``; ``limit_path_narrow``
-does the same with factors only as wide as the rank learned so far, which is exact where the
-escapes are simple), then the transit to the next plateau (``transit``): Dormand-Prince 8(5,3) steps on :math:`\\dot\\theta = -\\nabla R_S(\\theta)`,
-optionally with the variational equation :math:`\\dot\\delta = -\\nabla^2 R_S(\\theta)\\,\\delta`, the
-same error norm and step-size rule, the same stopping tests and the same Newton finish of a slow
-approach. Written with explicit loops, without temporaries in the steps and with the right-hand
-side inlined (numba's ``inline="always"``; measured: a third of the cost of a step on a 2 x 2
-problem, a tenth on a 4 x 4, with bit-identical results): for the book's problems
-one right-hand side costs a fraction of a microsecond here instead of tens of microseconds of
-NumPy call overhead, and a batch no longer waits for its slowest run. The runs of a batch are
-independent: :mod:`mfbook.limit` hands slices of a batch to one thread per core
-(``limit_path_batch`` releases the GIL; every run seeds its own random fallback, so the results do
-not depend on the number of threads).
+Hessian, its eigendecomposition and the escape direction (``limit_path``; ``limit_path_narrow`` does
+the same with factors only as wide as the rank learned so far, which is exact where the escapes are
+simple), then the transit to the next plateau (``transit``): Dormand-Prince 8(5,3) steps on
+:math:`\\dot\\theta = -\\nabla R_S(\\theta)`, optionally with the variational equation
+:math:`\\dot\\delta = -\\nabla^2 R_S(\\theta)\\,\\delta`, the same error norm and step-size rule,
+the same stopping tests and the same Newton finish of a slow approach. Written with explicit loops,
+without temporaries in the steps and with the right-hand side inlined (numba's ``inline="always"``;
+measured: a third of the cost of a step on a 2 x 2 problem, a tenth on a 4 x 4, with bit-identical
+results): for the book's problems one right-hand side costs a fraction of a microsecond here instead
+of tens of microseconds of NumPy call overhead, and a batch no longer waits for its slowest run. The
+runs of a batch are independent: :mod:`mfbook.limit` hands slices of a batch to one thread per core
+(``narrow_batch`` and ``full_width_batch`` release the GIL; every run seeds its own random fallback,
+so the results do not depend on the number of threads).
 
 Explained in: chapter 4 (Training dynamics) -- the method; this module only makes it fast.
 """
@@ -476,7 +476,8 @@ CONVERGED, STALLED = 0, 1   # path status codes (UNBOUNDED = 2 as above)
 @njit(cache=True)
 def _cubic_term(th, v, Ms, d1, d, d2):
     """c = -(1/2) D^3R_S(theta)[v, v], the right-hand side of the second-order term of the unstable
-    manifold: with v = (X, Y), E1 = Ms * (X B + A Y) and E2 = Ms * (X Y), c = -(E2 B^T + E1 Y^T, A^T E2 + X^T E1)."""
+    manifold: with v = (X, Y), E1 = Ms * (X B + A Y) and E2 = Ms * (X Y),
+    c = -(E2 B^T + E1 Y^T, A^T E2 + X^T E1)."""
     pa = d1 * d
     E1 = np.empty((d1, d2))
     E2 = np.empty((d1, d2))
@@ -585,7 +586,7 @@ def _crawls(level, is_min, rank, loss, Srank, Sloss, ns, tnorm, last_norm):
     return -1
 
 
-DONE, DEGENERATE, CRAWLS = 0, 1, 2   # how a path ended: done, or left for a full-width pass (limit_path_batch)
+DONE, DEGENERATE, CRAWLS = 0, 1, 2   # how a path ended: done, or left for a full-width pass (full_width_batch)
 
 
 @njit(cache=True)

@@ -457,9 +457,9 @@ How to read the verdicts:
   further inner directions and arrives at a higher rank. Those directions are seeded by rounding
   errors, at about $10^{-16}$ of the factors, and the solver keeps them (it repeats a path whose stage
   does not settle with all $d$ inner directions: its `method` is `"full width"`, or `"carrying"` if a
-  degenerate escape follows), as floating-point training does at any $\alpha$. In exact arithmetic those directions start at a size that vanishes with
-  $\alpha$, so the $\alpha \to 0$ limit would finish the rank-$k$ stage first, wherever it leads; the
-  solver does not follow a stage that slow.
+  degenerate escape follows), as floating-point training does at any $\alpha$. In exact arithmetic
+  those directions start at a size that vanishes with $\alpha$, so the $\alpha \to 0$ limit would
+  finish the rank-$k$ stage first, wherever it leads; the solver does not follow a stage that slow.
 - *stalls above best rank-$k$ fit*, *limit does not fit*, *no finite limit* -- the path rests at, or
   crawls along, a rank-$k$ point whose loss is above the best rank-$k$ fit, or the factors grow without
   bound. Again a hypothesis of the theorem is not met. On such runs the rank-$k$ stage is extremely
