@@ -568,22 +568,38 @@ def _numerical_rank(W):
 
 
 @njit(cache=True)
-def _record(SW, Sloss, Srank, Srate, Smult, ns, W, loss, rank, lam, mult):
-    """Store saddle number ``ns`` of a path."""
+def _saddle_arrays(L, d1, d2):
+    """The record of up to L saddles of one path: W, loss, rank, escape rate, multiplicity."""
+    return np.zeros((L, d1, d2)), np.zeros(L), np.zeros(L, np.int64), np.zeros(L), np.zeros(L, np.int64)
+
+
+@njit(cache=True)
+def _visit(theta, Ms, Vs, n, d1, w, d2, lam, mult, min_rate, gscale, level, max_saddles, saddles, ns, status,
+           last_norm):
+    """Record the critical point ``theta`` (inner width ``w``, escape rate ``lam``, multiplicity
+    ``mult``) as saddle ``ns`` of a path, and decide whether the path ends there: at a minimum, after
+    ``max_saddles`` departures (stalled), or when it crawls: no progress since the last plateau (same
+    rank, loss not even halved), an unattained infimum if the factors grew, stalled if not.
+
+    Returns (number of saddles, rank, status, whether the path ends, |theta|)."""
+    SW, Sloss, Srank, Srate, Smult = saddles
+    W = _product(theta, d1, w, d2)
+    rank = _numerical_rank(W)
+    loss = _loss(theta, Ms, Vs, d1, w, d2, n)
+    is_min = lam <= min_rate * gscale
     SW[ns] = W
     Sloss[ns] = loss
     Srank[ns] = rank
     Srate[ns] = lam
     Smult[ns] = mult
-
-
-@njit(cache=True)
-def _crawls(level, is_min, rank, loss, Srank, Sloss, ns, tnorm, last_norm):
-    """No progress since the last plateau (same rank, loss not even halved): the path crawls.
-    Returns the status it ends with (-1: it does not crawl); growing factors mean an unattained infimum."""
+    ns += 1
+    tnorm = np.sqrt(np.sum(theta * theta))
     if level >= 2 and not is_min and rank == Srank[ns - 2] and loss > 0.5 * Sloss[ns - 2]:
-        return UNBOUNDED if tnorm > last_norm * (1 + 1e-6) else STALLED
-    return -1
+        status = UNBOUNDED if tnorm > last_norm * (1 + 1e-6) else STALLED
+        is_min = True
+    if level == max_saddles and not is_min:
+        status = STALLED
+    return ns, rank, status, is_min or level == max_saddles, tnorm
 
 
 DONE, DEGENERATE, CRAWLS = 0, 1, 2   # how a path ended: done, or left for a full-width pass (full_width_batch)
@@ -621,11 +637,8 @@ def limit_path_narrow(Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_sa
     (``gauge_dim`` of :func:`transit`: (k + 1)^2 zero eigenvalues, those of the orbit of GL(k + 1)).
     """
     L = max_saddles + 1
-    SW = np.zeros((L, d1, d2))
-    Sloss = np.zeros(L)
-    Srank = np.zeros(L, np.int64)
-    Srate = np.zeros(L)
-    Smult = np.zeros(L, np.int64)
+    saddles = _saddle_arrays(L, d1, d2)
+    SW, Sloss, Srank, Srate, Smult = saddles
     w = 0
     theta = np.zeros(0)
     E = np.empty((d1, d2))
@@ -658,23 +671,10 @@ def limit_path_narrow(Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_sa
                     n_new += 1
             if cut <= 0.0:
                 n_new += abs(d1 - d2)
-        W = _product(theta, d1, w, d2)
-        rank = _numerical_rank(W)
-        loss = _loss(theta, Ms, Vs, d1, w, d2, n)
-        is_min = lam <= min_rate * gscale
-        _record(SW, Sloss, Srank, Srate, Smult, ns, W, loss, rank, lam, n_act + (d - w) * n_new)
-        ns += 1
-        tnorm = np.sqrt(np.sum(theta * theta))
-        crawl = _crawls(level, is_min, rank, loss, Srank, Sloss, ns, tnorm, last_norm)
-        if crawl >= 0:
-            status = crawl
-            is_min = True
-        last_norm = tnorm
-        if level == max_saddles:
-            if not is_min:
-                status = STALLED
-            break
-        if is_min:
+        ns, rank, status, ends, last_norm = _visit(theta, Ms, Vs, n, d1, w, d2, lam, n_act + (d - w) * n_new,
+                                                   min_rate, gscale, level, max_saddles, saddles, ns, status,
+                                                   last_norm)
+        if ends:
             break
         if n_act > 0 or n_new != 1 or rank != w:
             return _widen(theta, d1, w, d2, d), SW, Sloss, Srank, Srate, Smult, ns, status, DEGENERATE
@@ -726,11 +726,8 @@ def limit_path(delta0, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_s
     pa = d1 * d
     p = pa + d * d2
     L = max_saddles + 1
-    SW = np.zeros((L, d1, d2))
-    Sloss = np.zeros(L)
-    Srank = np.zeros(L, np.int64)
-    Srate = np.zeros(L)
-    Smult = np.zeros(L, np.int64)
+    saddles = _saddle_arrays(L, d1, d2)
+    SW, Sloss, Srank, Srate, Smult = saddles
     theta = np.zeros(p)
     delta = delta0.copy()
     proj = np.zeros(p)
@@ -749,23 +746,9 @@ def limit_path(delta0, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_s
         for q in range(p):
             if w[q] >= cut:
                 mult += 1
-        W = _product(theta, d1, d, d2)
-        rank = _numerical_rank(W)
-        loss = _loss(theta, Ms, Vs, d1, d, d2, n)
-        is_min = lam <= min_rate * gscale
-        _record(SW, Sloss, Srank, Srate, Smult, ns, W, loss, rank, lam, mult)
-        ns += 1
-        tnorm = np.sqrt(np.sum(theta * theta))
-        crawl = _crawls(level, is_min, rank, loss, Srank, Sloss, ns, tnorm, last_norm)
-        if crawl >= 0:
-            status = crawl
-            is_min = True
-        last_norm = tnorm
-        if level == max_saddles:
-            if not is_min:
-                status = STALLED
-            break
-        if is_min:
+        ns, rank, status, ends, last_norm = _visit(theta, Ms, Vs, n, d1, d, d2, lam, mult, min_rate, gscale, level,
+                                                   max_saddles, saddles, ns, status, last_norm)
+        if ends:
             break
         Qt = np.ascontiguousarray(Q[:, p - mult:])
         if level == 0 or carry:
