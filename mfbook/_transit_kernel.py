@@ -71,45 +71,60 @@ def _grad(th, E, d1, d, d2, out, sign):
 
 
 @njit(cache=True, inline="always")
-def _hvp_into(th, E, v, Ms, d1, d, d2, out, off, sign, dE):
-    """out[off:off+p] = sign * H(theta) v, with H the Hessian of R_S and v = (X, Y); ``dE`` is work space."""
-    pa = d1 * d
+def _hvp_into(th, E, v, Ms, d1, w, dv, d2, out, off, sign, dE):
+    """out[off:off+q] = sign * H(theta) v, with H the Hessian of R_S and v = (X, Y); ``dE`` is work space.
+
+    theta has inner width ``w``, v (and the output) width ``dv >= w``: theta is taken padded with
+    zero columns of A and rows of B (their first w inner directions are the same). On the padded
+    directions H acts as (X, Y) -> (E Y, E^T X) (the factors are 0 there)."""
+    pa = d1 * w
+    qa = d1 * dv
     for i in range(d1):
         for j in range(d2):
             dE[i, j] = 0.0
-        for k in range(d):
-            x = v[i * d + k]
-            a = th[i * d + k]
+        for k in range(w):
+            x = v[i * dv + k]
+            a = th[i * w + k]
             for j in range(d2):
-                dE[i, j] += x * th[pa + k * d2 + j] + a * v[pa + k * d2 + j]
+                dE[i, j] += x * th[pa + k * d2 + j] + a * v[qa + k * d2 + j]
         for j in range(d2):
             dE[i, j] *= Ms[i, j]
     for i in range(d1):
-        for k in range(d):
+        for k in range(dv):
             s = 0.0
-            for j in range(d2):
-                s += dE[i, j] * th[pa + k * d2 + j] + E[i, j] * v[pa + k * d2 + j]
-            out[off + i * d + k] = sign * s
-    for q in range(off + pa, off + pa + d * d2):
+            if k < w:
+                for j in range(d2):
+                    s += dE[i, j] * th[pa + k * d2 + j] + E[i, j] * v[qa + k * d2 + j]
+            else:
+                for j in range(d2):
+                    s += E[i, j] * v[qa + k * d2 + j]
+            out[off + i * dv + k] = sign * s
+    for q in range(off + qa, off + qa + dv * d2):
         out[q] = 0.0
     for i in range(d1):
-        for k in range(d):
-            x = v[i * d + k]
-            a = th[i * d + k]
-            for j in range(d2):
-                out[off + pa + k * d2 + j] += x * E[i, j] + a * dE[i, j]
+        for k in range(dv):
+            x = v[i * dv + k]
+            if k < w:
+                a = th[i * w + k]
+                for j in range(d2):
+                    out[off + qa + k * d2 + j] += x * E[i, j] + a * dE[i, j]
+            else:
+                for j in range(d2):
+                    out[off + qa + k * d2 + j] += x * E[i, j]
     if sign != 1.0:
-        for q in range(off + pa, off + pa + d * d2):
+        for q in range(off + qa, off + qa + dv * d2):
             out[q] *= sign
 
 
 @njit(cache=True, inline="always")
-def _rhs(y, Ms, Vs, d1, d, d2, p, with_delta, out, E, dE):
-    """out = d/dt (theta, delta) = (-grad R, -H delta); ``E``, ``dE`` are (d1, d2) work space."""
+def _rhs(y, Ms, Vs, d1, d, d2, p, dw, out, E, dE):
+    """out = d/dt (theta, delta) = (-grad R, -H delta), delta (after the p entries of theta, inner
+    width ``dw``; 0: no delta) transported by the variational equation; ``E``, ``dE`` are (d1, d2)
+    work space."""
     _residual_into(y, Ms, Vs, d1, d, d2, E)
     _grad(y, E, d1, d, d2, out, -1.0)
-    if with_delta:
-        _hvp_into(y, E, y[p:], Ms, d1, d, d2, out, p, -1.0, dE)
+    if dw > 0:
+        _hvp_into(y, E, y[p:], Ms, d1, d, dw, d2, out, p, -1.0, dE)
 
 
 @njit(cache=True, inline="always")
@@ -138,31 +153,108 @@ def _hessian(th, Ms, Vs, d1, d, d2, p):
     dE = np.empty((d1, d2))
     for q in range(p):
         e[q] = 1.0
-        _hvp_into(th, E, e, Ms, d1, d, d2, col, 0, 1.0, dE)
+        _hvp_into(th, E, e, Ms, d1, d, d, d2, col, 0, 1.0, dE)
         H[:, q] = col
         e[q] = 0.0
     return 0.5 * (H + H.T)
 
 
 @njit(cache=True)
-def _newton_step(th, g, Ms, Vs, d1, d, d2, p):
-    """theta - H^+ g, with H^+ the pseudo-inverse of the symmetric Hessian (as
-    ``numpy.linalg.pinv(H, 1e-10, hermitian=True)``); None if H is not finite."""
-    H = _hessian(th, Ms, Vs, d1, d, d2, p)
-    if not np.all(np.isfinite(H)):
-        return None
+def _pinv_step(H, g):
+    """H^+ g for the symmetric H (as ``numpy.linalg.pinv(H, 1e-10, hermitian=True) @ g``)."""
     w, Q = np.linalg.eigh(H)
     cut = 1e-10 * np.max(np.abs(w))
     c = Q.T @ g
-    for q in range(p):
+    for q in range(g.size):
         c[q] = c[q] / w[q] if abs(w[q]) > cut else 0.0
-    return th - Q @ c
+    return Q @ c
 
 
 @njit(cache=True)
-def newton_polish(theta, Ms, Vs, d1, d, d2, iters, gtiny):
-    """Up to ``iters`` pseudo-inverse Newton steps on grad R = 0, each kept only if it lowers |grad R|;
-    none once |grad R| <= ``gtiny`` (already at the level of rounding errors)."""
+def _lu_solve(M, b, min_pivot):
+    """Solve M x = b by Gaussian elimination with partial pivoting (M and b are overwritten).
+    Returns (x, ok): ok is False when a pivot is at most ``min_pivot`` times the largest entry of M
+    (M numerically singular; x is then not computed)."""
+    p = b.size
+    big = 0.0
+    for i in range(p):
+        for j in range(p):
+            big = max(big, abs(M[i, j]))
+    tiny = min_pivot * big
+    for k in range(p):
+        piv = k
+        for i in range(k + 1, p):
+            if abs(M[i, k]) > abs(M[piv, k]):
+                piv = i
+        if not abs(M[piv, k]) > tiny:
+            return b, False
+        if piv != k:
+            for j in range(k, p):
+                M[k, j], M[piv, j] = M[piv, j], M[k, j]
+            b[k], b[piv] = b[piv], b[k]
+        for i in range(k + 1, p):
+            f = M[i, k] / M[k, k]
+            if f != 0.0:
+                for j in range(k + 1, p):
+                    M[i, j] -= f * M[k, j]
+                b[i] -= f * b[k]
+    for k in range(p - 1, -1, -1):
+        s = b[k]
+        for j in range(k + 1, p):
+            s -= M[k, j] * b[j]
+        b[k] = s / M[k, k]
+    return b, True
+
+
+@njit(cache=True)
+def _gauge_fixed(H, th, d1, d, d2):
+    """H + c T T^T, T the p x d^2 tangents (A Xi, -Xi B) of the orbit of GL(d) acting as
+    (A, B) -> (A G, G^{-1} B), c = tr H / tr T T^T. When A and B have full rank d the orbit's tangents are
+    exactly the null space of H at an isolated critical point (up to that symmetry); H has no other
+    zero eigenvalue there, so the sum is invertible, and since the gradient is orthogonal to the
+    orbit (R is invariant), the solution of (H + c T T^T) s = -g there is the pseudo-inverse step."""
+    pa = d1 * d
+    p = pa + d * d2
+    T = np.zeros((p, d * d))
+    for a in range(d):
+        for b in range(d):
+            col = a * d + b
+            for i in range(d1):
+                T[i * d + b, col] = th[i * d + a]          # A Xi: column b of A Xi is column a of A
+            for j in range(d2):
+                T[pa + a * d2 + j, col] = -th[pa + b * d2 + j]   # -Xi B: row a of Xi B is row b of B
+    TT = T @ T.T
+    trh = 0.0
+    trt = 0.0
+    for q in range(p):
+        trh += H[q, q]
+        trt += TT[q, q]
+    c = trh / trt if trt > 0.0 and trh > 0.0 else 1.0
+    return H + c * TT
+
+
+@njit(cache=True)
+def _newton_step(th, g, Ms, Vs, d1, d, d2, p, gauged):
+    """theta - H^+ g, with H^+ the pseudo-inverse of the symmetric Hessian; None if H is not finite.
+
+    With ``gauged`` (factors of full rank d, as on the narrow path) the step is a linear solve with
+    the Hessian made invertible by :func:`_gauge_fixed` (about p^3/3 operations instead of an
+    eigendecomposition); where that is still singular (a continuum of critical points, or factors of
+    lower rank) it falls back to the pseudo-inverse."""
+    H = _hessian(th, Ms, Vs, d1, d, d2, p)
+    if not np.all(np.isfinite(H)):
+        return None
+    if gauged:
+        x, ok = _lu_solve(_gauge_fixed(H, th, d1, d, d2), g.copy(), 1e-10)
+        if ok:
+            return th - x
+    return th - _pinv_step(H, g)
+
+
+@njit(cache=True)
+def newton_polish(theta, Ms, Vs, d1, d, d2, iters, gtiny, gauged):
+    """Up to ``iters`` pseudo-inverse Newton steps on grad R = 0 (:func:`_newton_step`), each kept only
+    if it lowers |grad R|; none once |grad R| <= ``gtiny`` (already at the level of rounding errors)."""
     p = theta.size
     th = theta.copy()
     g = np.empty(p)
@@ -171,7 +263,7 @@ def newton_polish(theta, Ms, Vs, d1, d, d2, iters, gtiny):
         _grad(th, _residual(th, Ms, Vs, d1, d, d2), d1, d, d2, g, 1.0)
         if np.sum(g * g) <= gtiny * gtiny:
             break
-        trial = _newton_step(th, g, Ms, Vs, d1, d, d2, p)
+        trial = _newton_step(th, g, Ms, Vs, d1, d, d2, p, gauged)
         if trial is None:
             break
         _grad(trial, _residual(trial, Ms, Vs, d1, d, d2), d1, d, d2, gt, 1.0)
@@ -182,8 +274,9 @@ def newton_polish(theta, Ms, Vs, d1, d, d2, iters, gtiny):
 
 
 @njit(cache=True)
-def newton_snap(theta, Ms, Vs, d1, d, d2, n, gscale, iters):
-    """Pseudo-inverse Newton steps on grad R = 0; returns (end point, converged without raising the loss)."""
+def newton_snap(theta, Ms, Vs, d1, d, d2, n, gscale, iters, gauged):
+    """Pseudo-inverse Newton steps on grad R = 0 (:func:`_newton_step`); returns (end point, converged
+    without raising the loss)."""
     p = theta.size
     loss0 = _loss(theta, Ms, Vs, d1, d, d2, n)
     th = theta.copy()
@@ -192,7 +285,7 @@ def newton_snap(theta, Ms, Vs, d1, d, d2, n, gscale, iters):
         _grad(th, _residual(th, Ms, Vs, d1, d, d2), d1, d, d2, g, 1.0)
         if np.sqrt(np.sum(g * g)) < 1e-12 * gscale:
             break
-        nxt = _newton_step(th, g, Ms, Vs, d1, d, d2, p)
+        nxt = _newton_step(th, g, Ms, Vs, d1, d, d2, p, gauged)
         if nxt is None:
             return th, False
         th = nxt
@@ -204,7 +297,7 @@ def newton_snap(theta, Ms, Vs, d1, d, d2, n, gscale, iters):
 
 
 @njit(cache=True)
-def _dop853_step(y, f, h, Ms, Vs, d1, d, d2, p, with_delta, rtol, atol, Atab, Bw, E3, E5, K, ys, y_new, work):
+def _dop853_step(y, f, h, Ms, Vs, d1, d, d2, p, dw, rtol, atol, Atab, Bw, E3, E5, K, ys, y_new, work):
     """One Dormand-Prince 8(5,3) step of size ``h`` from ``y`` (with ``f`` its right-hand side):
     writes the stages to ``K`` (``K[S]`` is the right-hand side at the new point) and the new point
     to ``y_new``; returns the scaled error norm of the first ``p`` components (the step is
@@ -226,7 +319,7 @@ def _dop853_step(y, f, h, Ms, Vs, d1, d, d2, p, with_delta, rtol, atol, Atab, Bw
         out = ys if s < S else y_new
         for q in range(P2):
             out[q] = y[q] + h * acc[q]
-        _rhs(out, Ms, Vs, d1, d, d2, p, with_delta, K[s], E, dE)
+        _rhs(out, Ms, Vs, d1, d, d2, p, dw, K[s], E, dE)
     acc[:p] = 0.0
     acc3[:] = 0.0
     for j in range(S + 1):
@@ -276,11 +369,12 @@ def _strict_minimum(th, Ms, Vs, d1, d, d2, gauge_dim):
 
 
 @njit(cache=True)
-def transit(y0, Ms, Vs, d1, d, d2, n, with_delta, rate, rtol, atol, g0, big, t_limit, wscale,
+def transit(y0, Ms, Vs, d1, d, d2, n, dw, rate, rtol, atol, g0, big, t_limit, wscale,
             Atab, Bw, E3, E5, expo, max_steps, gtol, snap, snap_after, snap_allowed, gauge_dim):
     """Integrate one run from just off a saddle to the next plateau; returns (state, outcome).
 
-    A slow approach is finished by Newton (:func:`newton_snap`) once two attempts agree, or at the
+    The state is theta (inner width d) followed, if ``dw > 0``, by a direction delta of inner width
+    ``dw`` transported by the variational equation (kept at unit length). A slow approach is finished by Newton (:func:`newton_snap`) once two attempts agree, or at the
     first attempt when it lands on a strict local minimum: the Hessian there has exactly
     ``gauge_dim`` eigenvalues at zero (the symmetry orbit; -1: never) and the others positive."""
     p = d1 * d + d * d2
@@ -289,7 +383,7 @@ def transit(y0, Ms, Vs, d1, d, d2, n, with_delta, rate, rtol, atol, g0, big, t_l
     y = y0.copy()
     f = np.empty(P2)
     work = _work(d1, d2, P2, p)
-    _rhs(y, Ms, Vs, d1, d, d2, p, with_delta, f, work[0], work[1])
+    _rhs(y, Ms, Vs, d1, d, d2, p, dw, f, work[0], work[1])
     K = np.empty((S + 1, P2))
     ys = np.empty(P2)
     y_new = np.empty(P2)
@@ -307,7 +401,7 @@ def transit(y0, Ms, Vs, d1, d, d2, n, with_delta, rate, rtol, atol, g0, big, t_l
     outcome = REACHED
     while tries <= 100 * max_steps:   # a guard; `late` below ends every run long before
         tries += 1
-        err = _dop853_step(y, f, h, Ms, Vs, d1, d, d2, p, with_delta, rtol, atol, Atab, Bw, E3, E5, K, ys, y_new, work)
+        err = _dop853_step(y, f, h, Ms, Vs, d1, d, d2, p, dw, rtol, atol, Atab, Bw, E3, E5, K, ys, y_new, work)
         factor = min(max(0.9 * max(err, 1e-10) ** -expo, 0.2), 5.0)
         h_used = h
         if err <= 1.0:
@@ -318,7 +412,7 @@ def transit(y0, Ms, Vs, d1, d, d2, n, with_delta, rate, rtol, atol, g0, big, t_l
         # accepted
         y[:] = y_new
         f[:] = K[S]
-        if with_delta:
+        if dw > 0:
             dn = max(np.sqrt(_sumsq(y, p, P2)), 1e-300)
             y[p:] /= dn
             f[p:] /= dn
@@ -332,7 +426,7 @@ def transit(y0, Ms, Vs, d1, d, d2, n, with_delta, rate, rtol, atol, g0, big, t_l
             ybest[:] = y
         close = escaped and gn < gtol * min(gpeak, g0)
         if escaped and not close and snap_allowed and gn < snap * gpeak and tries >= next_snap:
-            th, conv = newton_snap(y[:p].copy(), Ms, Vs, d1, d, d2, n, g0, 8)
+            th, conv = newton_snap(y[:p].copy(), Ms, Vs, d1, d, d2, n, g0, 8, gauge_dim >= 0)
             next_snap = tries + 10 + tries // 2
             W = th[:d1 * d].copy().reshape(d1, d) @ th[d1 * d:].copy().reshape(d, d2)
             agree = conv and have_snap and np.max(np.abs(W - snapW)) <= 1e-11 * wscale
@@ -363,7 +457,7 @@ def newton_polish_batch(Theta, Ms, Vs, d1, d, d2, iters, gtiny):
     """:func:`newton_polish` for every row of ``Theta``."""
     out = np.empty_like(Theta)
     for r in range(Theta.shape[0]):
-        out[r] = newton_polish(Theta[r], Ms[r], Vs[r], d1, d, d2, iters, gtiny[r])
+        out[r] = newton_polish(Theta[r], Ms[r], Vs[r], d1, d, d2, iters, gtiny[r], False)
     return out
 
 
@@ -387,7 +481,7 @@ def flow(y0, Ms, Vs, d1, d, d2, n, rtol, atol, t_max, tol, Atab, Bw, E3, E5, exp
     f = np.empty(p)
     y = y0.copy()
     work = _work(d1, d2, p, p)
-    _rhs(y, Ms, Vs, d1, d, d2, p, False, f, work[0], work[1])
+    _rhs(y, Ms, Vs, d1, d, d2, p, 0, f, work[0], work[1])
     nfev = 1
     T = np.empty(256)
     Y = np.empty((256, p))
@@ -411,7 +505,7 @@ def flow(y0, Ms, Vs, d1, d, d2, n, rtol, atol, t_max, tol, Atab, Bw, E3, E5, exp
     while tries < max_tries and t < t_max:
         tries += 1
         h = min(h, t_max - t)
-        err = _dop853_step(y, f, h, Ms, Vs, d1, d, d2, p, False, rtol, atol, Atab, Bw, E3, E5, K, ys, y_new, work)
+        err = _dop853_step(y, f, h, Ms, Vs, d1, d, d2, p, 0, rtol, atol, Atab, Bw, E3, E5, K, ys, y_new, work)
         nfev += S
         if err > 1.0:
             h *= max(0.2, 0.9 * err ** -expo)
@@ -433,7 +527,7 @@ def flow(y0, Ms, Vs, d1, d, d2, n, rtol, atol, t_max, tol, Atab, Bw, E3, E5, exp
                 if gb > -1e-3:   # within 0.1% of tol, on the converged side
                     break
                 c = b - gb * (b - a) / (gb - ga)
-                _dop853_step(y, f, c, Ms, Vs, d1, d, d2, p, False, rtol, atol, Atab, Bw, E3, E5, K, ys, y_try, work)
+                _dop853_step(y, f, c, Ms, Vs, d1, d, d2, p, 0, rtol, atol, Atab, Bw, E3, E5, K, ys, y_try, work)
                 nfev += S
                 gc = np.log(max(_loss(y_try, Ms, Vs, d1, d, d2, n), 1e-300) / tol)
                 if gc < 0.0:
@@ -471,46 +565,120 @@ def flow(y0, Ms, Vs, d1, d, d2, n, rtol, atol, t_max, tol, Atab, Bw, E3, E5, exp
 # the whole saddle-to-saddle path of one run (the level loop of ``small_init_limit_batch``)
 
 CONVERGED, STALLED = 0, 1   # path status codes (UNBOUNDED = 2 as above)
+SERIES_ORDER = 10    # terms of the unstable manifold's series (_manifold_start) ...
+SERIES_TOL = 1e-13   # ... and the size of the last ones at the start, relative to the size of a fit
 
 
 @njit(cache=True)
-def _cubic_term(th, v, Ms, d1, d, d2):
-    """c = -(1/2) D^3R_S(theta)[v, v], the right-hand side of the second-order term of the unstable
-    manifold: with v = (X, Y), E1 = Ms * (X B + A Y) and E2 = Ms * (X Y),
-    c = -(E2 B^T + E1 Y^T, A^T E2 + X^T E1)."""
+def _series_product(K, m, lo, hi, d1, d, d2, out):
+    """out = sum over a = lo..hi of A_a B_(m-a): the part of the coefficient of s^m of A(s) B(s) that
+    those terms give, for the series K[a] = (vec A_a, vec B_a)."""
     pa = d1 * d
-    E1 = np.empty((d1, d2))
-    E2 = np.empty((d1, d2))
     for i in range(d1):
         for j in range(d2):
-            s1 = 0.0
-            s2 = 0.0
+            out[i, j] = 0.0
+    for a in range(lo, hi + 1):
+        b = m - a
+        for i in range(d1):
             for k in range(d):
-                s1 += v[i * d + k] * th[pa + k * d2 + j] + th[i * d + k] * v[pa + k * d2 + j]
-                s2 += v[i * d + k] * v[pa + k * d2 + j]
-            E1[i, j] = Ms[i, j] * s1
-            E2[i, j] = Ms[i, j] * s2
-    c = np.empty(th.size)
-    for i in range(d1):
-        for k in range(d):
-            s = 0.0
-            for j in range(d2):
-                s += E2[i, j] * th[pa + k * d2 + j] + E1[i, j] * v[pa + k * d2 + j]
-            c[i * d + k] = -s
-    for k in range(d):
-        for j in range(d2):
-            s = 0.0
-            for i in range(d1):
-                s += th[i * d + k] * E2[i, j] + v[i * d + k] * E1[i, j]
-            c[pa + k * d2 + j] = -s
-    return c
+                x = K[a, i * d + k]
+                if x != 0.0:
+                    for j in range(d2):
+                        out[i, j] += x * K[b, pa + k * d2 + j]
 
 
 @njit(cache=True)
-def _second_order(th, v, Ms, d1, d, d2, lam, w, Q):
-    """u with (2 lambda I + H) u = -(1/2) D^3R[v, v], in the eigenbasis (w, Q) of -H."""
-    coeff = (Q.T @ _cubic_term(th, v, Ms, d1, d, d2)) / (2.0 * lam - w)
-    return Q @ coeff
+def manifold_series(th, v, H, lam, Ms, d1, d, d2, tscale, order):
+    """The series of the unstable manifold of the critical point ``th`` (parametrization method).
+
+    The manifold is written as :math:`K(s) = \\theta_c + \\sum_{m\\ge1} K_m s^m` with
+    :math:`K_1 = \\tau v` (:math:`\\tau` = ``tscale``, v the unit escape direction of rate
+    :math:`\\lambda`), parametrized so that the flow on it is :math:`\\dot s = \\lambda s`:
+    :math:`\\phi_t(K(s)) = K(e^{\\lambda t} s)`. Then :math:`\\lambda s K'(s) = -\\nabla R_S(K(s))`, and
+    since :math:`-\\nabla R_S` is a polynomial of degree 3 in :math:`\\theta`, equating powers of s gives
+    for m >= 2
+
+    .. math:: (m\\lambda I + H) K_m = N_m,
+
+    H the Hessian at :math:`\\theta_c` and :math:`N_m` the order-m part of
+    :math:`-\\nabla R_S(K_0 + \\dots + K_{m-1}s^{m-1})` (Cauchy products of the series of A, B,
+    :math:`W = AB` and :math:`E = M_s \\circ W - V_s`). :math:`m\\lambda I + H` is positive definite
+    (:math:`\\lambda` is the largest eigenvalue of -H), so every K_m exists and is unique. (m = 2 is
+    the second-order term of the unstable manifold, :math:`(2\\lambda I + H)K_2 = -\\frac12\\nabla^3
+    R_S[K_1, K_1]`.)
+
+    Returns K, shape (order + 1, p): K[m] is :math:`K_m`.
+
+    Explained in: chapter 4 (Training dynamics), the escape from a saddle.
+    """
+    pa = d1 * d
+    p = pa + d * d2
+    K = np.zeros((order + 1, p))
+    K[0] = th
+    K[1] = tscale * v
+    Ec = np.zeros((order + 1, d1, d2))      # coefficients of E(s) (without the constant -Vs)
+    Wk = np.empty((d1, d2))
+    for m in range(order + 1):
+        if m >= 2:
+            _series_product(K, m, 1, m - 1, d1, d, d2, Wk)     # the part of W_m without K_m
+            for i in range(d1):
+                for j in range(d2):
+                    Wk[i, j] *= Ms[i, j]
+            rhs = np.zeros(p)
+            for i in range(d1):
+                for k in range(d):
+                    s = 0.0
+                    for a in range(1, m):
+                        for j in range(d2):
+                            s += Ec[a, i, j] * K[m - a, pa + k * d2 + j]
+                    for j in range(d2):
+                        s += Wk[i, j] * K[0, pa + k * d2 + j]
+                    rhs[i * d + k] = -s
+            for k in range(d):
+                for j in range(d2):
+                    s = 0.0
+                    for a in range(1, m):
+                        for i in range(d1):
+                            s += K[m - a, i * d + k] * Ec[a, i, j]
+                    for i in range(d1):
+                        s += K[0, i * d + k] * Wk[i, j]
+                    rhs[pa + k * d2 + j] = -s
+            Mm = H.copy()
+            for q in range(p):
+                Mm[q, q] += m * lam
+            K[m], _ = _lu_solve(Mm, rhs, 0.0)
+        if m >= 1:
+            _series_product(K, m, 0, m, d1, d, d2, Wk)
+            for i in range(d1):
+                for j in range(d2):
+                    Ec[m, i, j] = Ms[i, j] * Wk[i, j]
+    return K
+
+
+@njit(cache=True)
+def series_value(K, s):
+    """sum over m of K[m] s^m (Horner)."""
+    y = K[K.shape[0] - 1].copy()
+    for m in range(K.shape[0] - 2, -1, -1):
+        y = y * s + K[m]
+    return y
+
+
+@njit(cache=True)
+def _manifold_start(th, v, H, lam, Ms, d1, d, d2, tscale, eps, s_max, order, tol):
+    """A start far out on the unstable manifold of ``th``: :math:`K(s^*)` from :func:`manifold_series`,
+    with :math:`s^*` the largest s (up to ``s_max``) at which the last two of its ``order`` terms are below ``tol``
+    :math:`\\tau` (at least ``eps``, the departure distance of a second-order start). The flow from
+    :math:`\\theta_c + \\varepsilon\\tau v` would take a time :math:`\\log(s^*/\\varepsilon)/\\lambda` to get
+    there: the integrator skips that slow, nearly linear part of the escape. Returns (the start, s*)."""
+    K = manifold_series(th, v, H, lam, Ms, d1, d, d2, tscale, order)
+    s_star = s_max
+    for m in range(order - 1, order + 1):
+        r = np.sqrt(np.sum(K[m] * K[m]))
+        if r > 0.0:
+            s_star = min(s_star, (tol * tscale / r) ** (1.0 / m))
+    s_star = max(s_star, eps)
+    return series_value(K, s_star), s_star
 
 
 @njit(cache=True)
@@ -542,17 +710,27 @@ def _product(theta, d1, d, d2):
 
 @njit(cache=True)
 def _balanced(theta, d1, w, d2):
-    """The balanced factors of W = A B (A^T A = B B^T): A = U S^(1/2), B = S^(1/2) V^T from the SVD
-    of W, at width w. Gradient flow conserves A^T A - B B^T, and the limit path starts at 0, so its
-    critical points are balanced; Newton steps, which fix W, do not keep the balance."""
+    """The balanced factors of W = A B (A^T A = B B^T) nearest to the given ones, at width w.
+
+    Gradient flow conserves A^T A - B B^T, and the limit path starts at 0, so its critical points
+    are balanced; Newton steps, which fix W, do not keep the balance. The balanced factorizations
+    of W (rank w) are A' = U S^(1/2) O, B' = O^T S^(1/2) V^T (SVD W = U S V^T, O orthogonal); the
+    nearest one (least |A' - A|^2 + |B' - B|^2) has O the orthogonal polar factor of
+    S^(1/2) (U^T A + V^T B^T). So the factors only lose the small imbalance of the Newton steps and
+    keep their orientation (as the flow, which rotates them continuously)."""
+    pa = d1 * w
     U, s, Vt = np.linalg.svd(_product(theta, d1, w, d2))
+    k = min(w, s.size)
+    A = theta[:pa].copy().reshape(d1, w)
+    B = theta[pa:].copy().reshape(w, d2)
+    r = np.sqrt(s[:k])
+    Us = np.ascontiguousarray(U[:, :k]) * r
+    Vs = np.ascontiguousarray(Vt[:k, :].T) * r
+    P, _, Qt = np.linalg.svd(Us.T @ A + Vs.T @ B.T)     # k x w
+    O = P @ Qt[:k, :]
     out = np.zeros(theta.size)
-    for k in range(min(w, s.size)):
-        r = np.sqrt(s[k])
-        for i in range(d1):
-            out[i * w + k] = U[i, k] * r
-        for j in range(d2):
-            out[d1 * w + k * d2 + j] = r * Vt[k, j]
+    out[:pa] = (Us @ O).ravel()
+    out[pa:] = (O.T @ Vs.T).ravel()
     return out
 
 
@@ -606,9 +784,120 @@ DONE, DEGENERATE, CRAWLS = 0, 1, 2   # how a path ended: done, or left for a ful
 
 
 @njit(cache=True)
-def limit_path_narrow(Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_saddles, Atab, Bw, E3, E5,
-                      expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_after, snap_max_p,
-                      polish_tol):
+def _gauge_move(delta, before, after, d1, w, d, d2):
+    """Carry the direction ``delta`` (inner width d, its first w directions those of theta) along a
+    change of factors theta = (A, B) -> (A G, G^{-1} B) within the orbit of GL(w) (``before`` ->
+    ``after``, same W, full rank w): the flow commutes with that symmetry, so a transported direction
+    (X, Y) becomes (X G, G^{-1} Y). G = (A^T A)^{-1} A^T A', G^{-1} = B' B^T (B B^T)^{-1}."""
+    pa = d1 * w
+    A = before[:pa].copy().reshape(d1, w)
+    B = before[pa:].copy().reshape(w, d2)
+    G = np.linalg.solve(A.T @ A, A.T @ after[:pa].copy().reshape(d1, w))
+    Gi = np.linalg.solve(B @ B.T, B @ after[pa:].copy().reshape(w, d2).T).T
+    qa = d1 * d
+    X = np.empty((d1, w))
+    Y = np.empty((w, d2))
+    for i in range(d1):
+        for k in range(w):
+            X[i, k] = delta[i * d + k]
+    for k in range(w):
+        for j in range(d2):
+            Y[k, j] = delta[qa + k * d2 + j]
+    X = X @ G
+    Y = Gi @ Y
+    for i in range(d1):
+        for k in range(w):
+            delta[i * d + k] = X[i, k]
+    for k in range(w):
+        for j in range(d2):
+            delta[qa + k * d2 + j] = Y[k, j]
+
+
+@njit(cache=True)
+def _carried_escape(delta, Qa, n_act, U, Vt, n_new, d1, w, d, d2):
+    """The escape from a critical point of inner width w along the carried direction ``delta`` (inner
+    width d: w active directions, then d - w inactive ones where the factors are 0).
+
+    The top eigenspace of -H is spanned by the top ``n_act`` eigenvectors of the active block (columns
+    of ``Qa``) and, if ``n_new`` is 1, by z = (u_1, -v_1)/sqrt2 in each inactive direction (u_1, v_1
+    the top singular pair of the residual gradient). The projection of delta onto it has inactive
+    coefficients c (one per inactive direction); a reflection of the inactive directions turns c into
+    |c| times the first of them, which becomes active: the escape needs one new inner direction,
+    whatever the number of inactive ones. ``delta`` is rotated in place accordingly.
+
+    Returns (escape direction at the new width, the new width, the rest delta - projection at width
+    d, the norm of the projection)."""
+    pw = (d1 + d2) * w
+    qa = d1 * d
+    m = d - w
+    act = np.zeros(pw)
+    for i in range(d1):
+        for k in range(w):
+            act[i * w + k] = delta[i * d + k]
+    for k in range(w):
+        for j in range(d2):
+            act[d1 * w + k * d2 + j] = delta[qa + k * d2 + j]
+    proj_act = np.zeros(pw)
+    if n_act > 0:
+        Qt = np.ascontiguousarray(Qa[:, pw - n_act:])
+        proj_act = Qt @ (Qt.T @ act)
+    c = np.zeros(m)
+    if n_new == 1:
+        r2 = 1.0 / np.sqrt(2.0)
+        for k in range(m):
+            s = 0.0
+            for i in range(d1):
+                s += U[i, 0] * r2 * delta[i * d + w + k]
+            for j in range(d2):
+                s -= Vt[0, j] * r2 * delta[qa + (w + k) * d2 + j]
+            c[k] = s
+    cn = np.sqrt(np.sum(c * c))
+    size = np.sqrt(np.sum(proj_act * proj_act) + cn * cn)
+    wn = w + 1 if cn > 1e-12 * size else w
+    gamma = 0.0
+    if wn > w:
+        # Householder reflection R = I - 2 u u^T / u^T u with R c = gamma e_0, gamma = -sign(c_0) |c|
+        gamma = -cn if c[0] >= 0.0 else cn
+        u = c.copy()
+        u[0] -= gamma
+        uu = np.sum(u * u)
+        for i in range(d1):
+            s = 0.0
+            for k in range(m):
+                s += delta[i * d + w + k] * u[k]
+            for k in range(m):
+                delta[i * d + w + k] -= 2.0 * s / uu * u[k]
+        for j in range(d2):
+            s = 0.0
+            for k in range(m):
+                s += delta[qa + (w + k) * d2 + j] * u[k]
+            for k in range(m):
+                delta[qa + (w + k) * d2 + j] -= 2.0 * s / uu * u[k]
+    v = np.zeros((d1 + d2) * wn)
+    rest = delta.copy()
+    for i in range(d1):
+        for k in range(w):
+            v[i * wn + k] = proj_act[i * w + k]
+            rest[i * d + k] -= proj_act[i * w + k]
+    for k in range(w):
+        for j in range(d2):
+            v[d1 * wn + k * d2 + j] = proj_act[d1 * w + k * d2 + j]
+            rest[qa + k * d2 + j] -= proj_act[d1 * w + k * d2 + j]
+    if wn > w:
+        r2 = 1.0 / np.sqrt(2.0)
+        for i in range(d1):
+            v[i * wn + w] = gamma * U[i, 0] * r2
+            rest[i * d + w] -= gamma * U[i, 0] * r2
+        for j in range(d2):
+            v[d1 * wn + w * d2 + j] = -gamma * Vt[0, j] * r2
+            rest[qa + w * d2 + j] += gamma * Vt[0, j] * r2
+    return v, wn, rest, size
+
+
+@njit(cache=True)
+def limit_path_narrow(delta0, carry, seed, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_saddles, Atab,
+                      Bw, E3, E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_after,
+                      snap_max_p, polish_tol):
     """The saddle-to-saddle path of one run with factors only as wide as the rank learned so far.
 
     Started from 0 along the unstable manifold of each saddle, the flow keeps the columns of A and
@@ -618,29 +907,39 @@ def limit_path_narrow(Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_sa
     block of a new inner direction (x, y) -> (E y, E^T x), whose eigenvalues are the singular values
     :math:`\\pm\\sigma_i(E)` of the residual gradient E (and |d1 - d2| zeros). So the escape rate is
     the larger of the active block's top eigenvalue and :math:`\\sigma_1(E)`, the multiplicity is
-    counted block by block, and when :math:`\\sigma_1(E)` is simple and on top alone, the escape is
-    along :math:`(u_1 e^\\top, -e v_1^\\top)/\\sqrt2` in one new inner direction e: the transit and the
-    Newton steps run at width k + 1 (for a 4 x 4 problem Hessians of 8, 16, 24 instead of 32
-    parameters). The W path is the full-width one, exactly. Any other escape (a larger top
-    eigenspace, or one in the active block) depends on the initial direction: the run stops and
-    ends ``DEGENERATE``, for :func:`limit_path` to compute carrying the direction. A transit that
-    does not settle within its time or step budget ends ``CRAWLS``: at full width the flow may leave
-    such a slow stage through another inner direction (seeded by rounding errors, as in
-    finite-precision training), so :func:`limit_path` computes the run again at full width.
+    counted block by block, and when :math:`\\sigma_1(E)` is simple, every escape direction needs at
+    most one new inner direction: the transit and the Newton steps run at width k + 1 (for a 4 x 4
+    problem Hessians of 8, 16, 24 instead of 32 parameters). The W path is the full-width one,
+    exactly.
+
+    Without ``carry``, an escape that is not simple (a larger top eigenspace than the rotation orbit,
+    or one in the active block) ends the run ``DEGENERATE``: it depends on the initial direction. With
+    ``carry`` the initial direction ``delta0`` (inner width d) is carried: every escape leaves along its
+    projection onto the top eigenspace (:func:`_carried_escape`), and the rest is transported through
+    the transit by the variational equation at width d (on the inactive directions it is the block
+    above, so it costs little). A run that needs more than one new direction at once (a repeated
+    :math:`\\sigma_1(E)`) or meets factors of lower rank than their width ends ``DEGENERATE`` there
+    too, for :func:`limit_path` (full width). A transit that does not settle within its time or step
+    budget ends ``CRAWLS``: at full width the flow may leave such a slow stage through another inner
+    direction (seeded by rounding errors, as in finite-precision training), so :func:`limit_path`
+    computes the run again at full width.
 
     Returns what :func:`limit_path` returns (theta padded to width d), the last entry ``DONE``,
     ``DEGENERATE`` or ``CRAWLS``.
 
     Two things only the narrow path does: it rebalances the factors at every critical point
-    (:func:`_balanced`; the flow conserves :math:`A^\\top A - B B^\\top`, Newton steps do not), and it
-    accepts a Newton finish at once when it lands on a strict local minimum at width k + 1
-    (``gauge_dim`` of :func:`transit`: (k + 1)^2 zero eigenvalues, those of the orbit of GL(k + 1)).
+    (:func:`_balanced`; the flow conserves :math:`A^\\top A - B B^\\top`, Newton steps do not; the carried
+    direction follows, :func:`_gauge_move`), and it accepts a Newton finish at once when it lands on a
+    strict local minimum at width k + 1 (``gauge_dim`` of :func:`transit`: (k + 1)^2 zero eigenvalues,
+    those of the orbit of GL(k + 1)).
     """
+    np.random.seed(seed)
     L = max_saddles + 1
     saddles = _saddle_arrays(L, d1, d2)
     SW, Sloss, Srank, Srate, Smult = saddles
     w = 0
     theta = np.zeros(0)
+    delta = delta0.copy()
     E = np.empty((d1, d2))
     ns = 0
     status = CONVERGED
@@ -650,8 +949,17 @@ def limit_path_narrow(Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_sa
     for level in range(max_saddles + 1):
         pw = (d1 + d2) * w
         if level > 0:
-            theta = _balanced(newton_polish(theta, Ms, Vs, d1, w, d2, 4, polish_tol * gscale), d1, w, d2)
-        active = np.linalg.eigvalsh(-_hessian(theta, Ms, Vs, d1, w, d2, pw)) if w > 0 else np.empty(0)
+            polished = newton_polish(theta, Ms, Vs, d1, w, d2, 4, polish_tol * gscale, True)
+            theta = _balanced(polished, d1, w, d2)
+            if carry and _numerical_rank(_product(theta, d1, w, d2)) == w:
+                _gauge_move(delta, polished, theta, d1, w, d, d2)
+        Qa = np.empty((0, 0))
+        if w == 0:
+            active = np.empty(0)
+        elif carry:
+            active, Qa = np.linalg.eigh(-_hessian(theta, Ms, Vs, d1, w, d2, pw))
+        else:
+            active = np.linalg.eigvalsh(-_hessian(theta, Ms, Vs, d1, w, d2, pw))
         _residual_into(theta, Ms, Vs, d1, w, d2, E)
         U, sig, Vt = np.linalg.svd(E)
         lam = active[pw - 1] if w > 0 else -np.inf
@@ -676,26 +984,39 @@ def limit_path_narrow(Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_sa
                                                    last_norm)
         if ends:
             break
-        if n_act > 0 or n_new != 1 or rank != w:
+        if rank != w or n_new > 1 or (not carry and (n_act > 0 or n_new != 1)):
             return _widen(theta, d1, w, d2, d), SW, Sloss, Srank, Srate, Smult, ns, status, DEGENERATE
-        wn = w + 1
+        if carry:
+            v, wn, rest, size = _carried_escape(delta, Qa, n_act, U, Vt, n_new, d1, w, d, d2)
+            if size < 1e-6:   # the carried direction misses the escape space: a random one
+                v, wn, _, _ = _carried_escape(np.random.standard_normal(delta.size), Qa, n_act, U, Vt, n_new,
+                                              d1, w, d, d2)
+            v /= np.sqrt(np.sum(v * v))
+        else:
+            wn = w + 1
+            v = np.zeros((d1 + d2) * wn)
+            for i in range(d1):
+                v[i * wn + w] = U[i, 0] / np.sqrt(2.0)
+            for j in range(d2):
+                v[d1 * wn + w * d2 + j] = -Vt[0, j] / np.sqrt(2.0)
         th = _widen(theta, d1, w, d2, wn)
         pn = (d1 + d2) * wn
-        v = np.zeros(pn)
-        for i in range(d1):
-            v[i * wn + w] = U[i, 0] / np.sqrt(2.0)
-        for j in range(d2):
-            v[d1 * wn + w * d2 + j] = -Vt[0, j] / np.sqrt(2.0)
-        # second-order start: (2 lambda I + H) u = -(1/2) D^3R[v, v]; 2 lambda I + H is positive definite
-        M2 = _hessian(th, Ms, Vs, d1, wn, d2, pn)
-        for q in range(pn):
-            M2[q, q] += 2.0 * lam
-        u = np.linalg.solve(M2, _cubic_term(th, v, Ms, d1, wn, d2))
-        e = eps * tscale
+        # carrying the direction, start at eps: the rest is transported from the departure there
+        y0, _ = _manifold_start(th, v, _hessian(th, Ms, Vs, d1, wn, d2, pn), lam, Ms, d1, wn, d2, tscale, eps,
+                                eps if carry else 1.0, SERIES_ORDER, SERIES_TOL)
+        if carry:
+            y = np.empty(pn + delta.size)
+            y[:pn] = y0
+            y[pn:] = rest / max(np.sqrt(np.sum(rest * rest)), 1e-300)
+        else:
+            y = y0
         t_limit = 200.0 * np.log(1e9) / max(lam, 1e-12)
-        theta, outcome = transit(th + e * v + e * e * u, Ms, Vs, d1, wn, d2, n, False, lam, rtol, atol, gscale,
-                                 big, t_limit, wscale, Atab, Bw, E3, E5, expo, max_steps, gtol, snap, snap_after,
-                                 pn <= snap_max_p, wn * wn)
+        y, outcome = transit(y, Ms, Vs, d1, wn, d2, n, d if carry else 0, lam, rtol, atol, gscale, big, t_limit,
+                             wscale, Atab, Bw, E3, E5, expo, max_steps, gtol, snap, snap_after, pn <= snap_max_p,
+                             wn * wn)
+        theta = y[:pn].copy()
+        if carry:
+            delta = y[pn:].copy()
         w = wn
         if outcome == UNBOUNDED:
             status = UNBOUNDED
@@ -738,8 +1059,9 @@ def limit_path(delta0, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_s
     big = (bigf * tscale) ** 2
     for level in range(max_saddles + 1):
         if level > 0:
-            theta = newton_polish(theta, Ms, Vs, d1, d, d2, 4, polish_tol * gscale)
-        w, Q = np.linalg.eigh(-_hessian(theta, Ms, Vs, d1, d, d2, p))
+            theta = newton_polish(theta, Ms, Vs, d1, d, d2, 4, polish_tol * gscale, False)
+        H = _hessian(theta, Ms, Vs, d1, d, d2, p)
+        w, Q = np.linalg.eigh(-H)
         lam = w[p - 1]
         cut = lam - eig_group * max(abs(lam), gscale)
         mult = 0
@@ -761,17 +1083,18 @@ def limit_path(delta0, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_s
         else:
             v = Q[:, p - 1].copy()
         v /= np.sqrt(np.sum(v * v))
-        e = eps * tscale
-        u = _second_order(theta, v, Ms, d1, d, d2, lam, w, Q)
+        # carrying the direction, start at eps: the rest is transported from the departure there
+        y0, _ = _manifold_start(theta, v, H, lam, Ms, d1, d, d2, tscale, eps, eps if carry else 1.0, SERIES_ORDER,
+                                SERIES_TOL)
         if carry:
             y = np.empty(2 * p)
             rest = delta - proj
             y[p:] = rest / max(np.sqrt(np.sum(rest * rest)), 1e-300)
         else:
             y = np.empty(p)
-        y[:p] = theta + e * v + e * e * u
+        y[:p] = y0
         t_limit = 200.0 * np.log(1e9) / max(lam, 1e-12)
-        y, outcome = transit(y, Ms, Vs, d1, d, d2, n, carry, lam, rtol, atol, gscale, big, t_limit, wscale,
+        y, outcome = transit(y, Ms, Vs, d1, d, d2, n, d if carry else 0, lam, rtol, atol, gscale, big, t_limit, wscale,
                              Atab, Bw, E3, E5, expo, max_steps, gtol, snap, snap_after, p <= snap_max_p, -1)
         theta = y[:p].copy()
         if carry:
@@ -805,17 +1128,20 @@ def _store(out, r, th, W, lo, rk, ra, mu, ns, st, code):
 
 
 @njit(cache=True, nogil=True)
-def narrow_batch(Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_saddles, Atab, Bw, E3, E5, expo,
-                 eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_after, snap_max_p, polish_tol):
-    """:func:`limit_path_narrow` for every run. Returns the stacked results (theta, saddle W, losses,
-    ranks, rates, multiplicities, number of saddles, status) and how each run ended (``DONE``,
-    ``DEGENERATE``, ``CRAWLS``). Releases the GIL, so threads can run slices of a batch side by side."""
+def narrow_batch(Delta0, carry, seeds, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_saddles, Atab, Bw,
+                 E3, E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_after, snap_max_p,
+                 polish_tol):
+    """:func:`limit_path_narrow` for every run (``Delta0``: the initial directions, used with ``carry``).
+    Returns the stacked results (theta, saddle W, losses, ranks, rates, multiplicities, number of
+    saddles, status) and how each run ended (``DONE``, ``DEGENERATE``, ``CRAWLS``). Releases the GIL,
+    so threads can run slices of a batch side by side."""
     R = Ms.shape[0]
     out = _stacks(R, (d1 + d2) * d, max_saddles + 1, d1, d2)
     for r in range(R):
         th, W, lo, rk, ra, mu, ns, st, end = limit_path_narrow(
-            Ms[r], Vs[r], n[r], d1, d, d2, gscale[r], tscale[r], wscale[r], rtol, max_saddles, Atab, Bw, E3,
-            E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_after, snap_max_p, polish_tol)
+            Delta0[r], carry, seeds[r], Ms[r], Vs[r], n[r], d1, d, d2, gscale[r], tscale[r], wscale[r], rtol,
+            max_saddles, Atab, Bw, E3, E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_after,
+            snap_max_p, polish_tol)
         _store(out, r, th, W, lo, rk, ra, mu, ns, st, end)
     return out
 

@@ -81,8 +81,13 @@ try:  # the compiled integrator (numba); without it the NumPy one below does the
     import numba
 
     from . import _transit_kernel as _kernel
+
+    _jit = numba.njit(cache=True)
 except ImportError:  # pragma: no cover - numba is in requirements.txt
     _kernel = None
+
+    def _jit(f):
+        return f
 
 __all__ = ["LimitResult", "Saddle", "small_init_limit", "small_init_limit_batch", "numerical_rank"]
 
@@ -198,6 +203,40 @@ class LimitResult:
 # batched helpers
 
 
+@_jit
+def _scales(values, masks):
+    """Per problem: n, Ms = 2/n on the observed entries (0 elsewhere) and Vs = Ms * M, so that the
+    residual gradient is E = Ms * W - Vs, and three scales: of the gradient, (2/n) |P(M)|_F; of theta at a
+    balanced fit, sqrt(2 sqrt(min(d1, d2)) |P(M)|_F) (|A|^2 + |B|^2 = 2 |W|_* <= 2 sqrt(d) |M|_F); of W,
+    the largest observed |M_ij|."""
+    R, d1, d2 = values.shape
+    n = np.zeros(R)
+    Ms = np.zeros(values.shape)
+    Vs = np.zeros(values.shape)
+    gscale = np.empty(R)
+    tscale = np.empty(R)
+    wscale = np.empty(R)
+    for r in range(R):
+        size2 = 0.0
+        big = 0.0
+        for i in range(d1):
+            for j in range(d2):
+                if masks[r, i, j]:
+                    n[r] += 1.0
+                    size2 += values[r, i, j] ** 2
+                    big = max(big, abs(values[r, i, j]))
+        for i in range(d1):
+            for j in range(d2):
+                if masks[r, i, j]:
+                    Ms[r, i, j] = 2.0 / n[r]
+                    Vs[r, i, j] = 2.0 / n[r] * values[r, i, j]
+        size = np.sqrt(size2)
+        gscale[r] = max(2.0 / n[r] * size, 1e-300)
+        tscale[r] = np.sqrt(2.0 * np.sqrt(min(d1, d2)) * max(size, 1e-300))
+        wscale[r] = big + 1e-300
+    return n, Ms, Vs, gscale, tscale, wscale
+
+
 class _Batch:
     """Stacked problems and the packing of theta = (vec A, vec B)."""
 
@@ -208,16 +247,8 @@ class _Batch:
         self.d = width
         self.pa = self.d1 * self.d
         self.p = self.pa + self.d * self.d2
-        self.n = masks.sum(axis=(1, 2)).astype(float)[:, None, None]
-        observed = np.where(masks, values, 0.0)
-        size = np.sqrt(np.sum(observed * observed, axis=(1, 2)))      # |P(M)|_F
-        # the residual gradient is E = Ms * W - Vs (Ms = 2/n on observed entries, 0 elsewhere)
-        self.Ms = masks * (2.0 / self.n)
-        self.Vs = self.Ms * observed
-        self.gscale = np.maximum((2.0 / self.n[:, 0, 0]) * size, 1e-300)
-        # size of theta at a balanced fit of the data: |A|^2 + |B|^2 = 2 |W|_* <= 2 sqrt(d) |M|_F
-        self.tscale = np.sqrt(2.0 * np.sqrt(min(self.d1, self.d2)) * np.maximum(size, 1e-300))
-        self.wscale = np.max(np.abs(observed), axis=(1, 2)) + 1e-300   # largest observed entry
+        n, self.Ms, self.Vs, self.gscale, self.tscale, self.wscale = _scales(values, masks)
+        self.n = n[:, None, None]
 
     def unpack(self, y, idx):
         k = len(idx)
@@ -451,7 +482,7 @@ def _project(vectors, basis_mask, Q):
 
 
 _STATUS = ("converged", "stalled", "unbounded")   # the compiled path's status codes
-_ROUTE = ("narrow", "full width", "carrying")        # ... and which of its passes gave the result
+_ROUTE = ("narrow", "full width", "full width carrying", "narrow carrying")   # ... and which pass gave it
 
 
 def _directions(shape, seeds, d):
@@ -466,7 +497,7 @@ def _directions(shape, seeds, d):
 def _shared_out(task, R):
     """``task(slice)`` over slices of 4 runs, on one thread per core (``numba.get_num_threads()``);
     the outputs concatenated. Small slices, because a few runs cost 100 times the median."""
-    workers = min(numba.get_num_threads(), R)
+    workers = min(numba.get_num_threads(), R) if R > 1 else 1
     if workers == 1:
         return task(slice(0, R))
     with ThreadPoolExecutor(workers) as pool:
@@ -475,35 +506,43 @@ def _shared_out(task, R):
 
 
 def _compiled_batch(batch, problems, seeds, limit, rtol):
-    """The level loop of :func:`small_init_limit_batch` run compiled: the narrow path for every run,
-    then the full-width passes for the runs that need them (on the NumPy path if the problem has
-    too many parameters for the compiled loops)."""
-    tab = _TABLEAUS["dop853"]
+    """The level loop of :func:`small_init_limit_batch` run compiled: the narrow path for every run;
+    narrow again, carrying the initial direction, for the runs that meet a degenerate escape; then
+    the full-width passes for the runs that need them (on the NumPy path if the problem has too
+    many parameters for the compiled loops)."""
+    R = batch.R
+    seeds = np.asarray(seeds, np.int64)
+    fallback = (seeds + 7919) % 2**32      # each run's own random fallback
     n = batch.n[:, 0, 0]
-    dims = (batch.d1, batch.d, batch.d2)
-    method = (tab["A"], tab["B"], tab["E3"], tab["E5"], tab["expo"], _EPS, _GTOL, _BIG, _EIG_GROUP, _MIN_RATE,
-              _MAX_STEPS, _SNAP, _SNAP_AFTER, _SNAP_MAX_P, _POLISH_TOL)
-    out = _shared_out(lambda s: _kernel.narrow_batch(batch.Ms[s], batch.Vs[s], n[s], *dims, batch.gscale[s],
-                                                     batch.tscale[s], batch.wscale[s], rtol, limit, *method), batch.R)
-    *stacked, ends = out
-    route = np.zeros(batch.R, int)
-    again = np.flatnonzero(ends != _kernel.DONE)
+    method = _compiled_method()
+
+    def problem(a):
+        return (batch.Ms[a], batch.Vs[a], n[a], batch.d1, batch.d, batch.d2, batch.gscale[a], batch.tscale[a],
+                batch.wscale[a], rtol, limit)
+
+    none = np.zeros((R, 0))    # the first pass carries no direction
+    *stacked, ends = _shared_out(lambda s: _kernel.narrow_batch(none[s], False, fallback[s], *problem(s), *method), R)
+    route = np.zeros(R, int)
+    deg = np.flatnonzero(ends == _kernel.DEGENERATE) if R > 1 or ends[0] == _kernel.DEGENERATE else ()
+    if len(deg):
+        delta = _directions(problems[0].shape, seeds[deg], batch.d)
+        *redone, ends_deg = _shared_out(lambda s: _kernel.narrow_batch(delta[s], True, fallback[deg[s]],
+                                                                       *problem(deg[s]), *method), len(deg))
+        for x, y in zip(stacked, redone):
+            x[deg] = y
+        route[deg] = 3
+        # a carried run that still needs the full width does all of it carrying
+        ends[deg] = np.where(ends_deg == _kernel.DONE, _kernel.DONE, _kernel.DEGENERATE)
+    again = np.flatnonzero(ends != _kernel.DONE) if R > 1 or ends[0] != _kernel.DONE else ()
     left = []
-    if again.size and batch.p <= _COMPILED_MAX_P:
-        delta = _directions(problems[0].shape, [seeds[r] for r in again], batch.d)
-        fallback = (np.asarray(seeds, np.int64)[again] + 7919) % 2**32      # each run's own random fallback
+    if len(again) and batch.p <= _COMPILED_MAX_P:
+        delta = _directions(problems[0].shape, seeds[again], batch.d)
         ends = ends[again]
-
-        def full(s):
-            a = again[s]
-            return _kernel.full_width_batch(delta[s], batch.Ms[a], batch.Vs[a], n[a], *dims, batch.gscale[a],
-                                            batch.tscale[a], batch.wscale[a], rtol, limit, fallback[s], *method,
-                                            ends[s])
-
-        *redone, route[again] = _shared_out(full, again.size)
+        *redone, route[again] = _shared_out(lambda s: _kernel.full_width_batch(
+            delta[s], *problem(again[s]), fallback[again[s]], *method, ends[s]), len(again))
         for x, y in zip(stacked, redone):
             x[again] = y
-    elif again.size:
+    elif len(again):
         left = list(again)
     Theta, SW, Sloss, Srank, Srate, Smult, count, status = stacked
     results = []
@@ -519,6 +558,13 @@ def _compiled_batch(batch, problems, seeds, limit, rtol):
         for r, res in zip(left, redo):
             results[r] = res
     return results
+
+
+def _compiled_method():
+    """The method's constants, as the compiled kernel takes them."""
+    tab = _TABLEAUS["dop853"]
+    return (tab["A"], tab["B"], tab["E3"], tab["E5"], tab["expo"], _EPS, _GTOL, _BIG, _EIG_GROUP, _MIN_RATE,
+            _MAX_STEPS, _SNAP, _SNAP_AFTER, _SNAP_MAX_P, _POLISH_TOL)
 
 
 def small_init_limit_batch(problems, seed=0, width: int | None = None, rtol: float = 1e-10,

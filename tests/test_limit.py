@@ -125,15 +125,17 @@ def test_compiled_path_follows_the_numpy_one(text, monkeypatch):
 
 
 def test_large_problems_take_the_numpy_path_only_for_the_full_width_passes(monkeypatch):
-    """Above _COMPILED_MAX_P parameters the narrow pass still runs compiled; a run that needs the
-    full width (THREE: a degenerate second escape) is finished on the NumPy path, with the same limit."""
+    """Above _COMPILED_MAX_P parameters the narrow passes still run compiled (THREE: a degenerate
+    second escape, carried narrow); a run that needs the full width (a repeated top singular value
+    at the start: two new inner directions at once) is finished on the NumPy path, with the same limit."""
     import mfbook.limit as limit
 
-    compiled = small_init_limit_batch([THREE, "1 2 3; 2 4 *; * 6 9"], seed=[0, 0])
-    assert [r.method for r in compiled] == ["carrying", "narrow"]
-    monkeypatch.setattr(limit, "_COMPILED_MAX_P", 10)            # THREE has 18 parameters
-    mixed = small_init_limit_batch([THREE, "1 2 3; 2 4 *; * 6 9"], seed=[0, 0])
-    assert [r.method for r in mixed] == ["numpy", "narrow"]
+    problems = [THREE, "2 * *; * 2 *; * * 1", "1 2 3; 2 4 *; * 6 9"]
+    compiled = small_init_limit_batch(problems, seed=[0, 0, 0])
+    assert [r.method for r in compiled] == ["narrow carrying", "full width carrying", "narrow"]
+    monkeypatch.setattr(limit, "_COMPILED_MAX_P", 10)            # the problems have 18 parameters
+    mixed = small_init_limit_batch(problems, seed=[0, 0, 0])
+    assert [r.method for r in mixed] == ["narrow carrying", "numpy", "narrow"]
     for a, b in zip(compiled, mixed):
         assert a.ranks == b.ranks and a.status == b.status
         np.testing.assert_allclose(a.W, b.W, rtol=0, atol=1e-8 * np.abs(a.W).max())
