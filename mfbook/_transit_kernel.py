@@ -369,8 +369,35 @@ def _strict_minimum(th, Ms, Vs, d1, d, d2, gauge_dim):
 
 
 @njit(cache=True)
+def _locally_convex(th, Ms, Vs, d1, d, d2):
+    """Is the Hessian at ``th`` positive definite up to the symmetry (H + c T T^T of
+    :func:`_gauge_fixed`, by a Cholesky factorization that must find every pivot above 1e-10 of the
+    largest diagonal entry)?"""
+    M = _gauge_fixed(_hessian(th, Ms, Vs, d1, d, d2, th.size), th, d1, d, d2)
+    p = th.size
+    tiny = 0.0
+    for q in range(p):
+        tiny = max(tiny, M[q, q])
+    tiny *= 1e-10
+    for k in range(p):
+        piv = M[k, k]
+        for j in range(k):
+            piv -= M[k, j] * M[k, j]
+        if not piv > tiny:
+            return False
+        piv = np.sqrt(piv)
+        M[k, k] = piv
+        for i in range(k + 1, p):
+            s = M[i, k]
+            for j in range(k):
+                s -= M[i, j] * M[k, j]
+            M[i, k] = s / piv
+    return True
+
+
+@njit(cache=True)
 def transit(y0, Ms, Vs, d1, d, d2, n, dw, rate, rtol, atol, g0, big, t_limit, wscale,
-            Atab, Bw, E3, E5, expo, max_steps, gtol, snap, snap_after, snap_allowed, gauge_dim):
+            Atab, Bw, E3, E5, expo, max_steps, gtol, snap, snap_min, snap_after, snap_allowed, gauge_dim):
     """Integrate one run from just off a saddle to the next plateau; returns (state, outcome).
 
     The state is theta (inner width d) followed, if ``dw > 0``, by a direction delta of inner width
@@ -425,16 +452,22 @@ def transit(y0, Ms, Vs, d1, d, d2, n, dw, rate, rtol, atol, g0, big, t_limit, ws
             gbest = gn
             ybest[:] = y
         close = escaped and gn < gtol * min(gpeak, g0)
-        if escaped and not close and snap_allowed and gn < snap * gpeak and tries >= next_snap:
+        late_tail = gn < snap * gpeak
+        early_tail = gauge_dim >= 0 and gn < snap_min * gpeak
+        if escaped and not close and snap_allowed and (late_tail or early_tail) and tries >= next_snap:
             th, conv = newton_snap(y[:p].copy(), Ms, Vs, d1, d, d2, n, g0, 8, gauge_dim >= 0)
             next_snap = tries + 10 + tries // 2
-            W = th[:d1 * d].copy().reshape(d1, d) @ th[d1 * d:].copy().reshape(d, d2)
-            agree = conv and have_snap and np.max(np.abs(W - snapW)) <= 1e-11 * wscale
-            if conv and not agree and gauge_dim >= 0:
-                agree = _strict_minimum(th, Ms, Vs, d1, d, d2, gauge_dim)
-            have_snap = conv
-            if conv:
-                snapW[:] = W
+            if late_tail:
+                W = th[:d1 * d].copy().reshape(d1, d) @ th[d1 * d:].copy().reshape(d, d2)
+                agree = conv and have_snap and np.max(np.abs(W - snapW)) <= 1e-11 * wscale
+                if conv and not agree and gauge_dim >= 0:
+                    agree = _strict_minimum(th, Ms, Vs, d1, d, d2, gauge_dim)
+                have_snap = conv
+                if conv:
+                    snapW[:] = W
+            else:   # earlier: only onto a strict minimum, from where the loss is locally convex too
+                agree = conv and _strict_minimum(th, Ms, Vs, d1, d, d2, gauge_dim) and _locally_convex(
+                    y[:p], Ms, Vs, d1, d, d2)
             if agree:
                 y[:p] = th
                 close = True
@@ -727,7 +760,7 @@ def _balanced(theta, d1, w, d2):
     Us = np.ascontiguousarray(U[:, :k]) * r
     Vs = np.ascontiguousarray(Vt[:k, :].T) * r
     P, _, Qt = np.linalg.svd(Us.T @ A + Vs.T @ B.T)     # k x w
-    O = P @ Qt[:k, :]
+    O = P @ np.ascontiguousarray(Qt[:k, :])
     out = np.zeros(theta.size)
     out[:pa] = (Us @ O).ravel()
     out[pa:] = (O.T @ Vs.T).ravel()
@@ -814,43 +847,56 @@ def _gauge_move(delta, before, after, d1, w, d, d2):
 
 
 @njit(cache=True)
-def _carried_escape(delta, Qa, n_act, U, Vt, n_new, d1, w, d, d2):
-    """The escape from a critical point of inner width w along the carried direction ``delta`` (inner
-    width d: w active directions, then d - w inactive ones where the factors are 0).
-
-    The top eigenspace of -H is spanned by the top ``n_act`` eigenvectors of the active block (columns
-    of ``Qa``) and, if ``n_new`` is 1, by z = (u_1, -v_1)/sqrt2 in each inactive direction (u_1, v_1
-    the top singular pair of the residual gradient). The projection of delta onto it has inactive
-    coefficients c (one per inactive direction); a reflection of the inactive directions turns c into
-    |c| times the first of them, which becomes active: the escape needs one new inner direction,
-    whatever the number of inactive ones. ``delta`` is rotated in place accordingly.
-
-    Returns (escape direction at the new width, the new width, the rest delta - projection at width
-    d, the norm of the projection)."""
+def _top_projection(vec, Qa, n_act, U, Vt, n_new, d1, w, d, d2):
+    """The projection of ``vec`` (inner width d: w active directions, then d - w inactive ones where the
+    factors are 0) onto the top eigenspace of -H at a critical point of inner width w: spanned by the
+    top ``n_act`` eigenvectors of the active block (columns of ``Qa``) and, if ``n_new`` is 1, by
+    z = (u_1, -v_1)/sqrt2 in each inactive direction (u_1, v_1 the top singular pair of the residual
+    gradient). Returns (the active part at width w, the coefficient of z in each inactive direction)."""
     pw = (d1 + d2) * w
     qa = d1 * d
-    m = d - w
     act = np.zeros(pw)
     for i in range(d1):
         for k in range(w):
-            act[i * w + k] = delta[i * d + k]
+            act[i * w + k] = vec[i * d + k]
     for k in range(w):
         for j in range(d2):
-            act[d1 * w + k * d2 + j] = delta[qa + k * d2 + j]
+            act[d1 * w + k * d2 + j] = vec[qa + k * d2 + j]
     proj_act = np.zeros(pw)
     if n_act > 0:
         Qt = np.ascontiguousarray(Qa[:, pw - n_act:])
         proj_act = Qt @ (Qt.T @ act)
-    c = np.zeros(m)
+    c = np.zeros(d - w)
     if n_new == 1:
         r2 = 1.0 / np.sqrt(2.0)
-        for k in range(m):
+        for k in range(d - w):
             s = 0.0
             for i in range(d1):
-                s += U[i, 0] * r2 * delta[i * d + w + k]
+                s += U[i, 0] * r2 * vec[i * d + w + k]
             for j in range(d2):
-                s -= Vt[0, j] * r2 * delta[qa + (w + k) * d2 + j]
+                s -= Vt[0, j] * r2 * vec[qa + (w + k) * d2 + j]
             c[k] = s
+    return proj_act, c
+
+
+@njit(cache=True)
+def _carried_escape(delta, source, L, Qa, n_act, U, Vt, n_new, d1, w, d, d2):
+    """The escape from a critical point of inner width w along the projection of ``source`` onto the top
+    eigenspace of -H (:func:`_top_projection`; ``source`` is the carried direction ``delta``, or a random
+    one where that misses the eigenspace).
+
+    The projection has a coefficient c_k of z in each inactive direction; a reflection R of the
+    inactive directions turns c into gamma e_0, and the first inactive direction becomes active: the
+    escape needs one new inner direction, whatever the number of inactive ones. ``delta`` is rotated in
+    place, and so is the orientation ``L`` (the factors in the original inner coordinates are
+    (A L, L^T B): L becomes R L).
+
+    Returns (escape direction at the new width, the new width, the rest of delta (delta minus its
+    projection) at width d, the norm of the projection of source)."""
+    pw = (d1 + d2) * w
+    qa = d1 * d
+    m = d - w
+    proj_act, c = _top_projection(source, Qa, n_act, U, Vt, n_new, d1, w, d, d2)
     cn = np.sqrt(np.sum(c * c))
     size = np.sqrt(np.sum(proj_act * proj_act) + cn * cn)
     wn = w + 1 if cn > 1e-12 * size else w
@@ -860,43 +906,58 @@ def _carried_escape(delta, Qa, n_act, U, Vt, n_new, d1, w, d, d2):
         gamma = -cn if c[0] >= 0.0 else cn
         u = c.copy()
         u[0] -= gamma
-        uu = np.sum(u * u)
-        for i in range(d1):
+        f = 2.0 / np.sum(u * u)
+        for i in range(d1):          # A R: the rows of A
             s = 0.0
             for k in range(m):
                 s += delta[i * d + w + k] * u[k]
             for k in range(m):
-                delta[i * d + w + k] -= 2.0 * s / uu * u[k]
-        for j in range(d2):
+                delta[i * d + w + k] -= f * s * u[k]
+        for j in range(d2):          # R B: the columns of B
             s = 0.0
             for k in range(m):
                 s += delta[qa + (w + k) * d2 + j] * u[k]
             for k in range(m):
-                delta[qa + (w + k) * d2 + j] -= 2.0 * s / uu * u[k]
+                delta[qa + (w + k) * d2 + j] -= f * s * u[k]
+        for j in range(d):           # R L: the columns of L
+            s = 0.0
+            for k in range(m):
+                s += L[w + k, j] * u[k]
+            for k in range(m):
+                L[w + k, j] -= f * s * u[k]
+    r2 = 1.0 / np.sqrt(2.0)
     v = np.zeros((d1 + d2) * wn)
-    rest = delta.copy()
     for i in range(d1):
         for k in range(w):
             v[i * wn + k] = proj_act[i * w + k]
-            rest[i * d + k] -= proj_act[i * w + k]
     for k in range(w):
         for j in range(d2):
             v[d1 * wn + k * d2 + j] = proj_act[d1 * w + k * d2 + j]
-            rest[qa + k * d2 + j] -= proj_act[d1 * w + k * d2 + j]
     if wn > w:
-        r2 = 1.0 / np.sqrt(2.0)
         for i in range(d1):
             v[i * wn + w] = gamma * U[i, 0] * r2
-            rest[i * d + w] -= gamma * U[i, 0] * r2
         for j in range(d2):
             v[d1 * wn + w * d2 + j] = -gamma * Vt[0, j] * r2
-            rest[qa + w * d2 + j] += gamma * Vt[0, j] * r2
+    # the rest: delta (rotated) minus its own projection
+    pa_d, c_d = _top_projection(delta, Qa, n_act, U, Vt, n_new, d1, w, d, d2)
+    rest = delta.copy()
+    for i in range(d1):
+        for k in range(w):
+            rest[i * d + k] -= pa_d[i * w + k]
+        for k in range(m):
+            rest[i * d + w + k] -= c_d[k] * U[i, 0] * r2
+    for k in range(w):
+        for j in range(d2):
+            rest[qa + k * d2 + j] -= pa_d[d1 * w + k * d2 + j]
+    for k in range(m):
+        for j in range(d2):
+            rest[qa + (w + k) * d2 + j] += c_d[k] * Vt[0, j] * r2
     return v, wn, rest, size
 
 
 @njit(cache=True)
 def limit_path_narrow(delta0, carry, seed, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_saddles, Atab,
-                      Bw, E3, E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_after,
+                      Bw, E3, E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_min, snap_after,
                       snap_max_p, polish_tol):
     """The saddle-to-saddle path of one run with factors only as wide as the rank learned so far.
 
@@ -924,8 +985,10 @@ def limit_path_narrow(delta0, carry, seed, Ms, Vs, n, d1, d, d2, gscale, tscale,
     direction (seeded by rounding errors, as in finite-precision training), so :func:`limit_path`
     computes the run again at full width.
 
-    Returns what :func:`limit_path` returns (theta padded to width d), the last entry ``DONE``,
-    ``DEGENERATE`` or ``CRAWLS``.
+    Returns what :func:`limit_path` returns (theta padded to width d) and, before its last entry
+    (``DONE``, ``DEGENERATE`` or ``CRAWLS``), theta (padded) and the orientation L at each critical
+    point: the factors in the original inner coordinates are (A L, L^T B) (L is the identity without
+    ``carry``; with it, the reflections of :func:`_carried_escape`).
 
     Two things only the narrow path does: it rebalances the factors at every critical point
     (:func:`_balanced`; the flow conserves :math:`A^\\top A - B B^\\top`, Newton steps do not; the carried
@@ -940,6 +1003,9 @@ def limit_path_narrow(delta0, carry, seed, Ms, Vs, n, d1, d, d2, gscale, tscale,
     w = 0
     theta = np.zeros(0)
     delta = delta0.copy()
+    orient = np.eye(d)                     # the factors in the original inner coordinates: (A L, L^T B)
+    Sth = np.zeros((L, (d1 + d2) * d))      # theta (padded) and L at each critical point
+    SL = np.zeros((L, d, d))
     E = np.empty((d1, d2))
     ns = 0
     status = CONVERGED
@@ -982,15 +1048,18 @@ def limit_path_narrow(delta0, carry, seed, Ms, Vs, n, d1, d, d2, gscale, tscale,
         ns, rank, status, ends, last_norm = _visit(theta, Ms, Vs, n, d1, w, d2, lam, n_act + (d - w) * n_new,
                                                    min_rate, gscale, level, max_saddles, saddles, ns, status,
                                                    last_norm)
+        Sth[ns - 1] = _widen(theta, d1, w, d2, d)
+        SL[ns - 1] = orient
         if ends:
             break
         if rank != w or n_new > 1 or (not carry and (n_act > 0 or n_new != 1)):
-            return _widen(theta, d1, w, d2, d), SW, Sloss, Srank, Srate, Smult, ns, status, DEGENERATE
+            return _widen(theta, d1, w, d2, d), SW, Sloss, Srank, Srate, Smult, ns, status, Sth, SL, DEGENERATE
         if carry:
-            v, wn, rest, size = _carried_escape(delta, Qa, n_act, U, Vt, n_new, d1, w, d, d2)
-            if size < 1e-6:   # the carried direction misses the escape space: a random one
-                v, wn, _, _ = _carried_escape(np.random.standard_normal(delta.size), Qa, n_act, U, Vt, n_new,
-                                              d1, w, d, d2)
+            pa_s, c_s = _top_projection(delta, Qa, n_act, U, Vt, n_new, d1, w, d, d2)
+            source = delta
+            if np.sum(pa_s * pa_s) + np.sum(c_s * c_s) < 1e-12:   # delta misses the escape space: a random one
+                source = np.random.standard_normal(delta.size)
+            v, wn, rest, _ = _carried_escape(delta, source, orient, Qa, n_act, U, Vt, n_new, d1, w, d, d2)
             v /= np.sqrt(np.sum(v * v))
         else:
             wn = w + 1
@@ -1012,7 +1081,7 @@ def limit_path_narrow(delta0, carry, seed, Ms, Vs, n, d1, d, d2, gscale, tscale,
             y = y0
         t_limit = 200.0 * np.log(1e9) / max(lam, 1e-12)
         y, outcome = transit(y, Ms, Vs, d1, wn, d2, n, d if carry else 0, lam, rtol, atol, gscale, big, t_limit,
-                             wscale, Atab, Bw, E3, E5, expo, max_steps, gtol, snap, snap_after, pn <= snap_max_p,
+                             wscale, Atab, Bw, E3, E5, expo, max_steps, gtol, snap, snap_min, snap_after, pn <= snap_max_p,
                              wn * wn)
         theta = y[:pn].copy()
         if carry:
@@ -1022,13 +1091,13 @@ def limit_path_narrow(delta0, carry, seed, Ms, Vs, n, d1, d, d2, gscale, tscale,
             status = UNBOUNDED
             break
         if outcome == TIMEOUT:
-            return _widen(theta, d1, w, d2, d), SW, Sloss, Srank, Srate, Smult, ns, status, CRAWLS
-    return _widen(theta, d1, w, d2, d), SW, Sloss, Srank, Srate, Smult, ns, status, DONE
+            return _widen(theta, d1, w, d2, d), SW, Sloss, Srank, Srate, Smult, ns, status, Sth, SL, CRAWLS
+    return _widen(theta, d1, w, d2, d), SW, Sloss, Srank, Srate, Smult, ns, status, Sth, SL, DONE
 
 
 @njit(cache=True)
 def limit_path(delta0, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_saddles, carry, seed,
-               Atab, Bw, E3, E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_after,
+               Atab, Bw, E3, E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_min, snap_after,
                snap_max_p, polish_tol):
     """The saddle-to-saddle path of one run at full width d.
 
@@ -1095,7 +1164,7 @@ def limit_path(delta0, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_s
         y[:p] = y0
         t_limit = 200.0 * np.log(1e9) / max(lam, 1e-12)
         y, outcome = transit(y, Ms, Vs, d1, d, d2, n, d if carry else 0, lam, rtol, atol, gscale, big, t_limit, wscale,
-                             Atab, Bw, E3, E5, expo, max_steps, gtol, snap, snap_after, p <= snap_max_p, -1)
+                             Atab, Bw, E3, E5, expo, max_steps, gtol, snap, snap_min, snap_after, p <= snap_max_p, -1)
         theta = y[:p].copy()
         if carry:
             delta = y[p:].copy()
@@ -1103,6 +1172,223 @@ def limit_path(delta0, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_s
             status = UNBOUNDED
             break
     return theta, SW, Sloss, Srank, Srate, Smult, ns, status, DONE
+
+
+@njit(cache=True)
+def _root(parent, v):
+    """Root of v in a union-find forest (with path halving)."""
+    while parent[v] != v:
+        parent[v] = parent[parent[v]]
+        v = parent[v]
+    return v
+
+
+@njit(cache=True)
+def components(Ms, d1, d2):
+    """The connected components of the observed entries: a graph with the rows and the columns as
+    vertices and an edge per observed entry (``Ms != 0``), zero or not -- every observed entry couples
+    its row of A and its column of B in the loss. (The observation graph G_M of the book leaves out the
+    observed zeros; on its components the limit is decided, but the flow decouples on these.)
+
+    Returns (a label per vertex, rows first, then columns: -1 for a row or column without
+    observations; the number of components)."""
+    parent = np.arange(d1 + d2)
+    seen = np.zeros(d1 + d2, np.bool_)
+    for i in range(d1):
+        for j in range(d2):
+            if Ms[i, j] != 0.0:
+                seen[i] = True
+                seen[d1 + j] = True
+                a = _root(parent, i)
+                b = _root(parent, d1 + j)
+                if a != b:
+                    parent[a] = b
+    label = np.full(d1 + d2, -1, np.int64)
+    index = np.full(d1 + d2, -1, np.int64)
+    count = 0
+    for v in range(d1 + d2):
+        if seen[v]:
+            r = _root(parent, v)
+            if index[r] < 0:
+                index[r] = count
+                count += 1
+            label[v] = index[r]
+    return label, count
+
+
+@njit(cache=True)
+def component_counts(Ms):
+    """The number of components (:func:`components`) of each problem of a batch."""
+    out = np.empty(Ms.shape[0], np.int64)
+    for r in range(Ms.shape[0]):
+        out[r] = components(Ms[r], Ms.shape[1], Ms.shape[2])[1]
+    return out
+
+
+@njit(cache=True)
+def limit_path_components(delta0, seed, Ms, Vs, n, d1, d, d2, gscale, rtol, max_saddles, Atab, Bw, E3, E5, expo,
+                          eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_min, snap_after, snap_max_p,
+                          polish_tol):
+    """The saddle-to-saddle path of one run whose observed entries fall into several components.
+
+    The rows of A and the columns of B of different components never meet in the loss, so gradient
+    flow is one independent flow per component, on its own parameters, from its own part of the
+    initial point (Proposition 2 of Bai, Zhao & Zhang; chapter 3). So is the limit: each component's
+    path is computed on its own (the narrow path, on the component's rows and columns, with the full
+    inner width d), and the factors are put together. What couples the components is only the inner
+    space R^d they share: the entries of W between two components are products of their factors, so
+    the factors must be in the original inner coordinates. The first escape of a component leaves
+    along the projection of its part of the initial direction onto the top eigenspace at 0 (z in the
+    inner direction c/|c|, c_k the coefficient of z in inner direction k: :func:`_top_projection`); a
+    component with one escape needs nothing more. A component with more escapes is computed
+    carrying its part of the initial direction, with its orientation (:func:`limit_path_narrow`).
+
+    The critical points of the whole path are the products of the components' critical points, in
+    the order of the escapes: at each, the component whose next escape is fastest leaves (as the
+    whole flow would: the top eigenvalue of -H is the largest of the components'). Losses add up,
+    the escape rate is the largest pending one, the multiplicity the sum over the components at that
+    rate (and, at a minimum, the d zero eigenvalues of each row and column without observations).
+
+    Returns what :func:`limit_path` returns; the last entry is ``DONE``, or ``DEGENERATE`` /
+    ``CRAWLS`` if a component needs the full width (the caller computes the whole run at full width).
+    """
+    label, nc = components(Ms, d1, d2)
+    L = max_saddles + 1
+    pa = d1 * d
+    CA = np.zeros((nc, L, d1, d))         # each component's factors at its critical points
+    CB = np.zeros((nc, L, d, d2))
+    Closs = np.zeros((nc, L))
+    Crate = np.zeros((nc, L))
+    Cmult = np.zeros((nc, L), np.int64)
+    Ccount = np.zeros(nc, np.int64)
+    status = CONVERGED
+    for c in range(nc):
+        rows = np.flatnonzero(label[:d1] == c)
+        cols = np.flatnonzero(label[d1:] == c)
+        m1, m2 = rows.size, cols.size
+        Msc = np.empty((m1, m2))
+        Vsc = np.empty((m1, m2))
+        size2 = 0.0
+        big = 0.0
+        for a in range(m1):
+            for b in range(m2):
+                Msc[a, b] = Ms[rows[a], cols[b]]
+                Vsc[a, b] = Vs[rows[a], cols[b]]
+                if Msc[a, b] != 0.0:
+                    x = Vsc[a, b] / Msc[a, b]
+                    size2 += x * x
+                    big = max(big, abs(x))
+        size = np.sqrt(size2)          # the component's scales, as mfbook.limit._scales (same n)
+        gs = max(2.0 / n * size, 1e-300)
+        ts = np.sqrt(2.0 * np.sqrt(min(m1, m2)) * max(size, 1e-300))
+        ws = big + 1e-300
+        dc = np.empty((m1 + m2) * d)   # the component's part of the initial direction
+        for a in range(m1):
+            for k in range(d):
+                dc[a * d + k] = delta0[rows[a] * d + k]
+        for k in range(d):
+            for b in range(m2):
+                dc[m1 * d + k * m2 + b] = delta0[pa + k * d2 + cols[b]]
+        dc /= max(np.sqrt(np.sum(dc * dc)), 1e-300)
+        limit = min(min(m1, m2) + 2, max_saddles)
+        _, _, Sl, _, Sra, Smu, ns, st, Sth, SL, end = limit_path_narrow(
+            dc, False, seed, Msc, Vsc, n, m1, d, m2, gs, ts, ws, rtol, limit, Atab, Bw, E3, E5, expo, eps, gtol,
+            bigf, eig_group, min_rate, max_steps, snap, snap_min, snap_after, snap_max_p, polish_tol)
+        direction = np.zeros(d)         # inner direction of a single escape
+        if end == DONE and ns <= 2:
+            U, _, Vt = np.linalg.svd(-Vsc)
+            _, ck = _top_projection(dc, np.empty((0, 0)), 0, U, Vt, 1, m1, 0, d, m2)
+            cn = np.sqrt(np.sum(ck * ck))
+            if cn > 1e-6:
+                direction = ck / cn
+        if ns > 2 or end != DONE or (ns == 2 and not np.any(direction != 0.0)):
+            _, _, Sl, _, Sra, Smu, ns, st, Sth, SL, end = limit_path_narrow(
+                dc, True, seed, Msc, Vsc, n, m1, d, m2, gs, ts, ws, rtol, limit, Atab, Bw, E3, E5, expo, eps,
+                gtol, bigf, eig_group, min_rate, max_steps, snap, snap_min, snap_after, snap_max_p, polish_tol)
+            if end != DONE:
+                SW, Sloss, Srank, Srate, Smult = _saddle_arrays(L, d1, d2)
+                return np.zeros((d1 + d2) * d), SW, Sloss, Srank, Srate, Smult, 0, CONVERGED, end
+        for s in range(ns):
+            Ac = Sth[s, :m1 * d].copy().reshape(m1, d)
+            Bc = Sth[s, m1 * d:].copy().reshape(d, m2)
+            if np.any(direction != 0.0):      # one escape: canonical inner direction 0 is `direction`
+                Ap = np.outer(Ac[:, 0], direction)
+                Bp = np.outer(direction, Bc[0])
+            else:
+                Ls = SL[s].copy()
+                Ap = Ac @ Ls
+                Bp = np.ascontiguousarray(Ls.T) @ Bc
+            for a in range(m1):
+                CA[c, s, rows[a]] = Ap[a]
+            for b in range(m2):
+                CB[c, s, :, cols[b]] = Bp[:, b]
+            Closs[c, s] = Sl[s]
+            Crate[c, s] = Sra[s]
+            Cmult[c, s] = Smu[s]
+        Ccount[c] = ns
+        status = max(status, st)
+    # the path of the whole run: the components' critical points, merged in the order of the escapes
+    saddles = _saddle_arrays(L, d1, d2)
+    SW, Sloss, Srank, Srate, Smult = saddles
+    free = 0                            # rows and columns without observations: d zero eigenvalues each
+    for v in range(d1 + d2):
+        if label[v] < 0:
+            free += d
+    at = np.zeros(nc, np.int64)
+    A = np.zeros((d1, d))
+    B = np.zeros((d, d2))
+    ns = 0
+    while True:
+        A[:] = 0.0
+        B[:] = 0.0
+        lam = -np.inf
+        loss = 0.0
+        for c in range(nc):
+            A += CA[c, at[c]]
+            B += CB[c, at[c]]
+            lam = max(lam, Crate[c, at[c]])
+            loss += Closs[c, at[c]]
+        cut = lam - eig_group * max(abs(lam), gscale)
+        mult = free if cut <= 0.0 else 0
+        for c in range(nc):
+            if Crate[c, at[c]] >= cut:
+                mult += Cmult[c, at[c]]
+        SW[ns] = A @ B
+        Sloss[ns] = loss
+        Srank[ns] = _numerical_rank(SW[ns])
+        Srate[ns] = lam
+        Smult[ns] = mult
+        ns += 1
+        # the components whose next escape is the fastest (ties: all of them, as in the whole flow) leave
+        going = 0
+        for c in range(nc):
+            if at[c] < Ccount[c] - 1 and Crate[c, at[c]] >= cut:
+                going += 1
+        if going == 0 or ns == L:
+            if going > 0:
+                status = max(status, STALLED)
+            break
+        for c in range(nc):
+            if at[c] < Ccount[c] - 1 and Crate[c, at[c]] >= cut:
+                at[c] += 1
+    theta = np.empty((d1 + d2) * d)
+    theta[:pa] = A.ravel()
+    theta[pa:] = B.ravel()
+    return theta, SW, Sloss, Srank, Srate, Smult, ns, status, DONE
+
+
+@njit(cache=True, nogil=True)
+def components_batch(Delta0, seeds, Ms, Vs, n, d1, d, d2, gscale, rtol, max_saddles, Atab, Bw, E3, E5, expo, eps,
+                     gtol, bigf, eig_group, min_rate, max_steps, snap, snap_min, snap_after, snap_max_p, polish_tol):
+    """:func:`limit_path_components` for every run; returns as :func:`narrow_batch`. Releases the GIL."""
+    R = Ms.shape[0]
+    out = _stacks(R, (d1 + d2) * d, max_saddles + 1, d1, d2)
+    for r in range(R):
+        th, W, lo, rk, ra, mu, ns, st, end = limit_path_components(
+            Delta0[r], seeds[r], Ms[r], Vs[r], n[r], d1, d, d2, gscale[r], rtol, max_saddles, Atab, Bw, E3, E5,
+            expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_min, snap_after, snap_max_p, polish_tol)
+        _store(out, r, th, W, lo, rk, ra, mu, ns, st, end)
+    return out
 
 
 @njit(cache=True)
@@ -1129,7 +1415,7 @@ def _store(out, r, th, W, lo, rk, ra, mu, ns, st, code):
 
 @njit(cache=True, nogil=True)
 def narrow_batch(Delta0, carry, seeds, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_saddles, Atab, Bw,
-                 E3, E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_after, snap_max_p,
+                 E3, E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_min, snap_after, snap_max_p,
                  polish_tol):
     """:func:`limit_path_narrow` for every run (``Delta0``: the initial directions, used with ``carry``).
     Returns the stacked results (theta, saddle W, losses, ranks, rates, multiplicities, number of
@@ -1138,9 +1424,9 @@ def narrow_batch(Delta0, carry, seeds, Ms, Vs, n, d1, d, d2, gscale, tscale, wsc
     R = Ms.shape[0]
     out = _stacks(R, (d1 + d2) * d, max_saddles + 1, d1, d2)
     for r in range(R):
-        th, W, lo, rk, ra, mu, ns, st, end = limit_path_narrow(
+        th, W, lo, rk, ra, mu, ns, st, _, _, end = limit_path_narrow(
             Delta0[r], carry, seeds[r], Ms[r], Vs[r], n[r], d1, d, d2, gscale[r], tscale[r], wscale[r], rtol,
-            max_saddles, Atab, Bw, E3, E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_after,
+            max_saddles, Atab, Bw, E3, E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_min, snap_after,
             snap_max_p, polish_tol)
         _store(out, r, th, W, lo, rk, ra, mu, ns, st, end)
     return out
@@ -1148,7 +1434,7 @@ def narrow_batch(Delta0, carry, seeds, Ms, Vs, n, d1, d, d2, gscale, tscale, wsc
 
 @njit(cache=True, nogil=True)
 def full_width_batch(Delta0, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_saddles, seeds, Atab,
-                     Bw, E3, E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_after,
+                     Bw, E3, E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_min, snap_after,
                      snap_max_p, polish_tol, ends):
     """:func:`limit_path` for runs whose narrow path ended ``DEGENERATE`` (carrying the initial
     direction) or ``CRAWLS`` (without it, then carrying it if a degenerate escape follows). Returns
@@ -1162,7 +1448,7 @@ def full_width_batch(Delta0, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol,
                 th, W, lo, rk, ra, mu, ns, st, end = limit_path(
                     Delta0[r], Ms[r], Vs[r], n[r], d1, d, d2, gscale[r], tscale[r], wscale[r], rtol,
                     max_saddles, carry, seeds[r], Atab, Bw, E3, E5, expo, eps, gtol, bigf, eig_group,
-                    min_rate, max_steps, snap, snap_after, snap_max_p, polish_tol)
+                    min_rate, max_steps, snap, snap_min, snap_after, snap_max_p, polish_tol)
                 _store(out, r, th, W, lo, rk, ra, mu, ns, st, 2 if carry else 1)
                 if end == DONE:
                     break

@@ -98,6 +98,8 @@ _BIG = 1e3           # |theta| beyond this many times the size of a fit: the fac
 _EIG_GROUP = 1e-6    # eigenvalues closer than this (relative to lambda_1) form one eigenspace
 _MIN_RATE = 1e-9     # lambda_1 below this (relative) counts as a minimum
 _SNAP = 1e-2         # below this fraction of its peak gradient, a slow approach is finished by Newton
+_SNAP_MINIMUM = 0.1  # ... and below this one already, if Newton lands on a strict local minimum (narrow path) and
+                     # the loss is locally convex where the flow is (the compiled path only)
 _SNAP_AFTER = 10     # ... once it has taken this many steps; after a failed attempt the next one
                      # waits 10 steps plus half the steps taken so far (few attempts in long batches)
 _POLISH_TOL = 1e-14  # the Newton polish stops once the gradient is below this (relative): rounding level
@@ -482,7 +484,7 @@ def _project(vectors, basis_mask, Q):
 
 
 _STATUS = ("converged", "stalled", "unbounded")   # the compiled path's status codes
-_ROUTE = ("narrow", "full width", "full width carrying", "narrow carrying")   # ... and which pass gave it
+_ROUTE = ("narrow", "full width", "full width carrying", "narrow carrying", "components")   # ... and which pass
 
 
 def _directions(shape, seeds, d):
@@ -506,42 +508,74 @@ def _shared_out(task, R):
 
 
 def _compiled_batch(batch, problems, seeds, limit, rtol):
-    """The level loop of :func:`small_init_limit_batch` run compiled: the narrow path for every run;
-    narrow again, carrying the initial direction, for the runs that meet a degenerate escape; then
-    the full-width passes for the runs that need them (on the NumPy path if the problem has too
-    many parameters for the compiled loops)."""
+    """The level loop of :func:`small_init_limit_batch` run compiled, in passes:
+
+    1. runs whose observed entries fall into several components: each component on its own
+       (``"components"``); the others: the narrow path (``"narrow"``);
+    2. narrow runs that meet a degenerate escape: narrow again, carrying the initial direction
+       (``"narrow carrying"``);
+    3. runs that still need the full width (a stage that crawls, or an escape into two new inner
+       directions at once): ``"full width"``, or ``"full width carrying"`` where an escape is degenerate
+       (on the NumPy path if the problem has too many parameters for the compiled loops)."""
+    K = _kernel
     R = batch.R
     seeds = np.asarray(seeds, np.int64)
     fallback = (seeds + 7919) % 2**32      # each run's own random fallback
     n = batch.n[:, 0, 0]
     method = _compiled_method()
+    drawn = np.zeros((R, batch.p))
+    have = np.zeros(R, bool)
 
-    def problem(a):
+    def directions(a):                 # the initial directions of runs a, drawn once
+        new = a[~have[a]]
+        if new.size:
+            drawn[new] = _directions(problems[0].shape, seeds[new], batch.d)
+            have[new] = True
+        return drawn[a]
+
+    def problem(a):                    # a: an index array or a slice of the runs
         return (batch.Ms[a], batch.Vs[a], n[a], batch.d1, batch.d, batch.d2, batch.gscale[a], batch.tscale[a],
                 batch.wscale[a], rtol, limit)
 
-    none = np.zeros((R, 0))    # the first pass carries no direction
-    *stacked, ends = _shared_out(lambda s: _kernel.narrow_batch(none[s], False, fallback[s], *problem(s), *method), R)
-    route = np.zeros(R, int)
-    deg = np.flatnonzero(ends == _kernel.DEGENERATE) if R > 1 or ends[0] == _kernel.DEGENERATE else ()
-    if len(deg):
-        delta = _directions(problems[0].shape, seeds[deg], batch.d)
-        *redone, ends_deg = _shared_out(lambda s: _kernel.narrow_batch(delta[s], True, fallback[deg[s]],
-                                                                       *problem(deg[s]), *method), len(deg))
-        for x, y in zip(stacked, redone):
-            x[deg] = y
-        route[deg] = 3
-        # a carried run that still needs the full width does all of it carrying
-        ends[deg] = np.where(ends_deg == _kernel.DONE, _kernel.DONE, _kernel.DEGENERATE)
-    again = np.flatnonzero(ends != _kernel.DONE) if R > 1 or ends[0] != _kernel.DONE else ()
+    def narrow(a, delta, carry):       # a: the runs (None: all of them)
+        pick = (lambda s: s) if a is None else (lambda s: a[s])
+        return lambda s: K.narrow_batch(delta[s], carry, fallback[pick(s)], *problem(pick(s)), *method)
+
+    split = K.component_counts(batch.Ms) > 1
+    if not split.any():                # the common case: one pass over all runs
+        *stacked, ends = _shared_out(narrow(None, np.zeros((R, 0)), False), R)
+        route = np.zeros(R, int)
+    else:
+        *stacked, ends = K._stacks(R, batch.p, limit + 1, batch.d1, batch.d2)
+        route = np.zeros(R, int)
+
+    def run(a, task, how):             # task(s): a pass over the runs a[s]; its results go to a
+        *out, code = _shared_out(task, a.size)
+        for x, y in zip(stacked, out):
+            x[a] = y
+        route[a] = how
+        return code
+
+    if split.any():
+        whole, split = np.flatnonzero(~split), np.flatnonzero(split)
+        if whole.size:
+            ends[whole] = run(whole, narrow(whole, np.zeros((whole.size, 0)), False), 0)
+        delta = directions(split)
+        ends[split] = run(split, lambda s: K.components_batch(
+            delta[s], fallback[split[s]], *problem(split[s])[:7], rtol, limit, *method), 4)
+    if ends.any():                     # some runs are not done (DONE is 0)
+        deg = np.flatnonzero((ends == K.DEGENERATE) & (route == 0))
+        if deg.size:
+            ends[deg] = run(deg, narrow(deg, directions(deg), True), 3)
+            # a carried run that still needs the full width does all of it carrying
+            ends[deg] = np.where(ends[deg] == K.DONE, K.DONE, K.DEGENERATE)
+    again = np.flatnonzero(ends != K.DONE) if ends.any() else ()
     left = []
     if len(again) and batch.p <= _COMPILED_MAX_P:
-        delta = _directions(problems[0].shape, seeds[again], batch.d)
-        ends = ends[again]
-        *redone, route[again] = _shared_out(lambda s: _kernel.full_width_batch(
-            delta[s], *problem(again[s]), fallback[again[s]], *method, ends[s]), len(again))
-        for x, y in zip(stacked, redone):
-            x[again] = y
+        delta = directions(again)
+        code = ends[again]
+        route[again] = run(again, lambda s: K.full_width_batch(delta[s], *problem(again[s]), fallback[again[s]],
+                                                               *method, code[s]), 0)
     elif len(again):
         left = list(again)
     Theta, SW, Sloss, Srank, Srate, Smult, count, status = stacked
@@ -561,10 +595,16 @@ def _compiled_batch(batch, problems, seeds, limit, rtol):
 
 
 def _compiled_method():
-    """The method's constants, as the compiled kernel takes them."""
-    tab = _TABLEAUS["dop853"]
-    return (tab["A"], tab["B"], tab["E3"], tab["E5"], tab["expo"], _EPS, _GTOL, _BIG, _EIG_GROUP, _MIN_RATE,
-            _MAX_STEPS, _SNAP, _SNAP_AFTER, _SNAP_MAX_P, _POLISH_TOL)
+    """The method's constants, as the compiled kernel takes them (built once)."""
+    global _METHOD
+    if _METHOD is None:
+        tab = _TABLEAUS["dop853"]
+        _METHOD = (tab["A"], tab["B"], tab["E3"], tab["E5"], tab["expo"], _EPS, _GTOL, _BIG, _EIG_GROUP, _MIN_RATE,
+                   _MAX_STEPS, _SNAP, _SNAP_MINIMUM, _SNAP_AFTER, _SNAP_MAX_P, _POLISH_TOL)
+    return _METHOD
+
+
+_METHOD = None
 
 
 def small_init_limit_batch(problems, seed=0, width: int | None = None, rtol: float = 1e-10,
@@ -597,7 +637,10 @@ def small_init_limit_batch(problems, seed=0, width: int | None = None, rtol: flo
     if len(seeds) != R:
         raise ValueError(f"{len(seeds)} seeds for {R} problems")
     d = max(shape) if width is None else int(width)
-    batch = _Batch(np.stack([q.values for q in problems]), np.stack([q.mask for q in problems]), d)
+    if R == 1:
+        batch = _Batch(problems[0].values[None], problems[0].mask[None], d)
+    else:
+        batch = _Batch(np.stack([q.values for q in problems]), np.stack([q.mask for q in problems]), d)
     limit = (min(shape) + 2) if max_saddles is None else int(max_saddles)
     if _kernel is None or record:
         return _numpy_batch(batch, problems, seeds, limit, rtol, record)

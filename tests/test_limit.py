@@ -125,17 +125,33 @@ def test_compiled_path_follows_the_numpy_one(text, monkeypatch):
 
 
 def test_large_problems_take_the_numpy_path_only_for_the_full_width_passes(monkeypatch):
-    """Above _COMPILED_MAX_P parameters the narrow passes still run compiled (THREE: a degenerate
-    second escape, carried narrow); a run that needs the full width (a repeated top singular value
-    at the start: two new inner directions at once) is finished on the NumPy path, with the same limit."""
+    """Above _COMPILED_MAX_P parameters the narrow passes still run compiled (THREE: one component at
+    a time); a run that needs the full width (a repeated top singular value at the start, two new
+    inner directions at once) is finished on the NumPy path, with the same limit."""
     import mfbook.limit as limit
 
-    problems = [THREE, "2 * *; * 2 *; * * 1", "1 2 3; 2 4 *; * 6 9"]
+    problems = [THREE, "1 * 1; * * *; 1 * -1", "1 2 3; 2 4 *; * 6 9"]
     compiled = small_init_limit_batch(problems, seed=[0, 0, 0])
-    assert [r.method for r in compiled] == ["narrow carrying", "full width carrying", "narrow"]
+    assert [r.method for r in compiled] == ["components", "full width carrying", "narrow"]
     monkeypatch.setattr(limit, "_COMPILED_MAX_P", 10)            # the problems have 18 parameters
     mixed = small_init_limit_batch(problems, seed=[0, 0, 0])
-    assert [r.method for r in mixed] == ["narrow carrying", "numpy", "narrow"]
+    assert [r.method for r in mixed] == ["components", "numpy", "narrow"]
     for a, b in zip(compiled, mixed):
         assert a.ranks == b.ranks and a.status == b.status
         np.testing.assert_allclose(a.W, b.W, rtol=0, atol=1e-8 * np.abs(a.W).max())
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_components_and_narrow_carrying_give_the_same_limit(seed, monkeypatch):
+    """THREE has two components, and its limit is computed one component at a time. Taken as one
+    problem, the same limit comes from the narrow path carrying the initial direction through the
+    degenerate second escape: two independent computations of the seed-dependent W[0, 1]."""
+    import mfbook.limit as limit
+
+    apart = small_init_limit(THREE, seed=seed)
+    monkeypatch.setattr(limit._kernel, "component_counts", lambda Ms: np.ones(len(Ms), np.int64))
+    whole = small_init_limit(THREE, seed=seed)
+    assert (apart.method, whole.method) == ("components", "narrow carrying")
+    assert apart.ranks == whole.ranks == [0, 1, 2]
+    assert [s.multiplicity for s in apart.saddles] == [s.multiplicity for s in whole.saddles]
+    np.testing.assert_allclose(apart.W, whole.W, rtol=0, atol=1e-9)
