@@ -167,9 +167,11 @@ class LimitResult:
         visited ``max_saddles`` critical points without reaching a minimum.
     method : str
         How the path was computed (see the module docstring): ``"narrow"`` (factors only as wide
-        as the rank so far), ``"full width"`` (again at full width because a narrow stage crawled),
-        ``"carrying"`` (at full width carrying the initial direction, for a degenerate escape) or
-        ``"numpy"`` (the NumPy path: full width, always carrying it).
+        as the rank so far), ``"narrow carrying"`` (the same, carrying the initial direction through
+        a degenerate escape), ``"components"`` (observed entries in several components, each
+        followed on its own), ``"full width"`` (again at full width because a narrow stage crawled),
+        ``"full width carrying"`` (at full width carrying the initial direction, for a degenerate
+        escape) or ``"numpy"`` (the NumPy path: full width, always carrying it).
     """
 
     problem: Completion

@@ -684,7 +684,7 @@ def theorem3_check(sweep: Sweep, runs, seed=0, rtol: float = 1e-3) -> list[dict]
     * ``"skips rank k"``: the path goes from a rank-:math:`k` plateau straight to a higher rank, so it never
       rests at an optimum within :math:`\\Omega_{k+1}` (in a connected pattern: a stage that crawls, left
       at full width through inner directions seeded by rounding errors: ``method`` is ``"full width"``
-      or ``"carrying"``);
+      or ``"full width carrying"``);
     * ``"stalls above best rank-k fit"``: the path rests at rank :math:`k` at a loss above the best
       rank-:math:`k` fit (relative ``rtol``, absolute :math:`10^{-9}` times the data level; the best fit is 0 from
       the minimum rank on), so the optimum within :math:`\\Omega_k` is not attained on the computed path;

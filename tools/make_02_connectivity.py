@@ -425,7 +425,7 @@ code(r"""
 # of Theorem 3 -- each one violates the assumption or another hypothesis on its limit path
 assert all(c["verdict"] != "unexplained" for c in checks)
 # every skip comes from a path the solver repeated at full width (see below): none from the narrow one
-assert all(c["method"] in ("full width", "carrying") for c in checks if c["verdict"].startswith("skips"))
+assert all(c["method"] in ("full width", "full width carrying") for c in checks if c["verdict"].startswith("skips"))
 """)
 
 md(r"""
@@ -456,8 +456,8 @@ How to read the verdicts:
   that the flow has not settled after thousands of integrator steps, and meanwhile it leaves through
   further inner directions and arrives at a higher rank. Those directions are seeded by rounding
   errors, at about $10^{-16}$ of the factors, and the solver keeps them (it repeats a path whose stage
-  does not settle with all $d$ inner directions: its `method` is `"full width"`, or `"carrying"` if a
-  degenerate escape follows), as floating-point training does at any $\alpha$. In exact arithmetic
+  does not settle with all $d$ inner directions: its `method` is `"full width"`, or
+  `"full width carrying"` if a degenerate escape follows), as floating-point training does at any $\alpha$. In exact arithmetic
   those directions start at a size that vanishes with $\alpha$, so the $\alpha \to 0$ limit would
   finish the rank-$k$ stage first, wherever it leads; the solver does not follow a stage that slow.
 - *stalls above best rank-$k$ fit*, *limit does not fit*, *no finite limit* -- the path rests at, or
