@@ -3,13 +3,14 @@
 Run:  .venv/bin/python benchmarks/limit.py [--large]   (OPENBLAS_NUM_THREADS=1 is set below unless given:
       on the 2-core machine threaded LAPACK on 32 x 32 matrices is slower, not faster)
 
-For each example it prints the time of mfbook.small_init_limit (best of 3 after a warm-up) and of
-the recipe (benchmarks/recipe.py: full-batch GD, lr 0.1, init N(0, 1e-7), <= 1e5 steps, stop at
-loss < 1e-8), their ratio, and each side's error to the alpha -> 0 limit. The limits are exact
-numbers (0, 1.5, 6, 20, 1.2) except for the 3x3 example, whose limit depends on the initial
-direction: there the error is that of the nuclear norm (15) and of W[0,1] against the limit
-computed at a tighter tolerance (rtol 1e-12) from the same seed (the recipe's seed-0 draw is the
-same N(0,1) direction as mfbook's seed 0).
+For each example it prints the time of mfbook.small_init_limit and of the recipe
+(benchmarks/recipe.py: full-batch GD, lr 0.1, init N(0, 1e-7), <= 1e5 steps, stop at loss < 1e-8),
+each the best of several runs in rounds through the six examples (50 for the solver, which takes
+well under a millisecond, 3 for the recipe), their ratio, and each side's error to the alpha -> 0
+limit. The limits are exact numbers (0, 1.5, 6, 20, 1.2) except for the 3x3 example, whose limit
+depends on the initial direction: there the error is that of the nuclear norm (15) and of W[0,1]
+against the limit computed at a tighter tolerance (rtol 1e-12) from the same seed (the recipe's
+seed-0 draw is the same N(0,1) direction as mfbook's seed 0).
 
 A second table asks what plain gradient descent needs to reach the limit solver's accuracy (1e-6):
 smaller init (down to 1e-30) and smaller lr, with the step budget of the recipe (1e5) and 10x that;
@@ -45,31 +46,33 @@ def error(W, where, value, ref3):
     return max(abs(np.linalg.svd(W, compute_uv=False).sum() - 15.0), abs(W[0, 1] - ref3[0, 1]))
 
 
-def best_of(fn, repeats=3):
-    best = np.inf
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t)
-    return best, out
+def best_times(run, problems, rounds):
+    """The best time of run(p) for each problem over `rounds` rounds through all of them (the rounds
+    interleave the problems, so a slow moment of the machine does not hit one problem only), and the
+    last outputs."""
+    best = [np.inf] * len(problems)
+    out = [None] * len(problems)
+    for _ in range(rounds):
+        for i, p in enumerate(problems):
+            t = time.perf_counter()
+            out[i] = run(p)
+            best[i] = min(best[i], time.perf_counter() - t)
+    return np.array(best), out
 
 
-def main():
+def main(rounds=50, recipe_rounds=3):
     ref3 = mfbook.small_init_limit(THREE, seed=0, rtol=1e-12).W
-    mfbook.small_init_limit("1 2; 3 *")  # warm-up (imports, first LAPACK calls)
+    problems = [mfbook.Completion.parse(text) for text, _, _ in EXAMPLES]
+    for p in problems:      # warm-up (imports, first LAPACK calls)
+        mfbook.small_init_limit(p)
+    tl, res = best_times(mfbook.small_init_limit, problems, rounds)
+    tr, rec = best_times(lambda p: recipe(p.values, p.mask), problems, recipe_rounds)
+    print(f"best of {rounds} runs of the limit solver, of {recipe_rounds} of the recipe, per example")
     print(f"{'example':<28} {'limit ms':>9} {'recipe ms':>10} {'ratio':>7} {'limit err':>10} {'recipe err':>11} {'steps':>7}")
-    tl_sum = tr_sum = 0.0
-    for text, where, value in EXAMPLES:
-        p = mfbook.Completion.parse(text)
-        tl, res = best_of(lambda: mfbook.small_init_limit(p))
-        t = time.perf_counter()
-        Wr, steps = recipe(p.values, p.mask)
-        tr = time.perf_counter() - t
-        tl_sum += tl
-        tr_sum += tr
-        el, er = error(res.W, where, value, ref3), error(Wr, where, value, ref3)
-        print(f"{text[:28]:<28} {tl * 1e3:9.1f} {tr * 1e3:10.1f} {tr / tl:7.1f} {el:10.1e} {er:11.1e} {steps:7d}")
-    print(f"{'all six':<28} {tl_sum * 1e3:9.1f} {tr_sum * 1e3:10.1f} {tr_sum / tl_sum:7.1f}")
+    for (text, where, value), a, b, r, (Wr, steps) in zip(EXAMPLES, tl, tr, res, rec):
+        el, er = error(r.W, where, value, ref3), error(Wr, where, value, ref3)
+        print(f"{text[:28]:<28} {a * 1e3:9.2f} {b * 1e3:10.1f} {b / a:7.1f} {el:10.1e} {er:11.1e} {steps:7d}")
+    print(f"{'all six':<28} {tl.sum() * 1e3:9.2f} {tr.sum() * 1e3:10.1f} {tr.sum() / tl.sum():7.1f}")
 
     print("\nPlain GD toward 1e-6 (error to the limit; '-' = not below the stop loss within the budget)")
     print(f"{'example':<12} {'init std':>9} {'lr':>6} {'max steps':>10} {'steps':>8} {'time s':>7} {'error':>9}")

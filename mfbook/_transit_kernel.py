@@ -12,7 +12,7 @@ measured: a third of the cost of a step on a 2 x 2 problem, a tenth on a 4 x 4, 
 results): for the book's problems one right-hand side costs a fraction of a microsecond here instead
 of tens of microseconds of NumPy call overhead, and a batch no longer waits for its slowest run. The
 runs of a batch are independent: :mod:`mfbook.limit` hands slices of a batch to one thread per core
-(``narrow_batch`` and ``full_width_batch`` release the GIL; every run seeds its own random fallback,
+(``limit_batch`` releases the GIL; every run seeds its own random fallback,
 so the results do not depend on the number of threads).
 
 Explained in: chapter 4 (Training dynamics) -- the method; this module only makes it fast.
@@ -235,7 +235,9 @@ def _gauge_fixed(H, th, d1, d, d2):
 
 @njit(cache=True)
 def _newton_step(th, g, Ms, Vs, d1, d, d2, p, gauged):
-    """theta - H^+ g, with H^+ the pseudo-inverse of the symmetric Hessian; None if H is not finite.
+    """(theta - H^+ g, True), with H^+ the pseudo-inverse of the symmetric Hessian; (theta, False) if H is
+    not finite. (A pair rather than None: an optional array would make numba compile every function
+    it reaches a second time.)
 
     With ``gauged`` (factors of full rank d, as on the narrow path) the step is a linear solve with
     the Hessian made invertible by :func:`_gauge_fixed` (about p^3/3 operations instead of an
@@ -243,12 +245,12 @@ def _newton_step(th, g, Ms, Vs, d1, d, d2, p, gauged):
     lower rank) it falls back to the pseudo-inverse."""
     H = _hessian(th, Ms, Vs, d1, d, d2, p)
     if not np.all(np.isfinite(H)):
-        return None
+        return th.copy(), False
     if gauged:
         x, ok = _lu_solve(_gauge_fixed(H, th, d1, d, d2), g.copy(), 1e-10)
         if ok:
-            return th - x
-    return th - _pinv_step(H, g)
+            return th - x, True
+    return th - _pinv_step(H, g), True
 
 
 @njit(cache=True)
@@ -263,8 +265,8 @@ def newton_polish(theta, Ms, Vs, d1, d, d2, iters, gtiny, gauged):
         _grad(th, _residual(th, Ms, Vs, d1, d, d2), d1, d, d2, g, 1.0)
         if np.sum(g * g) <= gtiny * gtiny:
             break
-        trial = _newton_step(th, g, Ms, Vs, d1, d, d2, p, gauged)
-        if trial is None:
+        trial, finite = _newton_step(th, g, Ms, Vs, d1, d, d2, p, gauged)
+        if not finite:
             break
         _grad(trial, _residual(trial, Ms, Vs, d1, d, d2), d1, d, d2, gt, 1.0)
         if not np.sum(gt * gt) < np.sum(g * g):
@@ -285,8 +287,8 @@ def newton_snap(theta, Ms, Vs, d1, d, d2, n, gscale, iters, gauged):
         _grad(th, _residual(th, Ms, Vs, d1, d, d2), d1, d, d2, g, 1.0)
         if np.sqrt(np.sum(g * g)) < 1e-12 * gscale:
             break
-        nxt = _newton_step(th, g, Ms, Vs, d1, d, d2, p, gauged)
-        if nxt is None:
+        nxt, finite = _newton_step(th, g, Ms, Vs, d1, d, d2, p, gauged)
+        if not finite:
             return th, False
         th = nxt
         if not np.all(np.isfinite(th)):
@@ -354,31 +356,14 @@ def _work(d1, d2, P2, p):
 
 
 @njit(cache=True)
-def _strict_minimum(th, Ms, Vs, d1, d, d2, gauge_dim):
-    """Is the critical point ``th`` a strict local minimum up to the symmetries: exactly ``gauge_dim``
-    Hessian eigenvalues within 1e-9 of the largest from zero, all others positive?"""
-    w = np.linalg.eigvalsh(_hessian(th, Ms, Vs, d1, d, d2, th.size))
-    tiny = 1e-9 * max(abs(w[0]), abs(w[-1]))
-    zeros = 0
-    for x in w:
-        if x < -tiny:
-            return False
-        if x <= tiny:
-            zeros += 1
-    return zeros == gauge_dim
-
-
-@njit(cache=True)
-def _locally_convex(th, Ms, Vs, d1, d, d2):
-    """Is the Hessian at ``th`` positive definite up to the symmetry (H + c T T^T of
-    :func:`_gauge_fixed`, by a Cholesky factorization that must find every pivot above 1e-10 of the
-    largest diagonal entry)?"""
-    M = _gauge_fixed(_hessian(th, Ms, Vs, d1, d, d2, th.size), th, d1, d, d2)
-    p = th.size
+def _cholesky(M, min_pivot):
+    """The Cholesky factor of the symmetric M in its lower triangle (M is overwritten); False if a
+    pivot is at most ``min_pivot`` times the largest diagonal entry (M not positive definite enough)."""
+    p = M.shape[0]
     tiny = 0.0
     for q in range(p):
         tiny = max(tiny, M[q, q])
-    tiny *= 1e-10
+    tiny *= min_pivot
     for k in range(p):
         piv = M[k, k]
         for j in range(k):
@@ -396,14 +381,44 @@ def _locally_convex(th, Ms, Vs, d1, d, d2):
 
 
 @njit(cache=True)
+def _cholesky_solve(L, b):
+    """x with L L^T x = b, L from :func:`_cholesky`."""
+    p = b.size
+    x = b.copy()
+    for i in range(p):
+        s = x[i]
+        for j in range(i):
+            s -= L[i, j] * x[j]
+        x[i] = s / L[i, i]
+    for i in range(p - 1, -1, -1):
+        s = x[i]
+        for j in range(i + 1, p):
+            s -= L[j, i] * x[j]
+        x[i] = s / L[i, i]
+    return x
+
+
+@njit(cache=True)
+def _convex_up_to_symmetry(th, Ms, Vs, d1, d, d2):
+    """Is the Hessian at ``th`` positive definite up to the symmetry: H + c T T^T (:func:`_gauge_fixed`)
+    positive definite, every Cholesky pivot above 1e-10 of the largest diagonal entry? At a critical
+    point, where the orbit's tangents T span the null space of H if the point is isolated, this says
+    that it is a strict local minimum up to the symmetry; elsewhere, that the loss is locally convex
+    across the orbits."""
+    return _cholesky(_gauge_fixed(_hessian(th, Ms, Vs, d1, d, d2, th.size), th, d1, d, d2), 1e-10)
+
+
+@njit(cache=True)
 def transit(y0, Ms, Vs, d1, d, d2, n, dw, rate, rtol, atol, g0, big, t_limit, wscale,
-            Atab, Bw, E3, E5, expo, max_steps, gtol, snap, snap_min, snap_after, snap_allowed, gauge_dim):
+            Atab, Bw, E3, E5, expo, max_steps, gtol, snap, snap_min, snap_after, snap_allowed, narrow):
     """Integrate one run from just off a saddle to the next plateau; returns (state, outcome).
 
     The state is theta (inner width d) followed, if ``dw > 0``, by a direction delta of inner width
-    ``dw`` transported by the variational equation (kept at unit length). A slow approach is finished by Newton (:func:`newton_snap`) once two attempts agree, or at the
-    first attempt when it lands on a strict local minimum: the Hessian there has exactly
-    ``gauge_dim`` eigenvalues at zero (the symmetry orbit; -1: never) and the others positive."""
+    ``dw`` transported by the variational equation (kept at unit length). A slow approach is
+    finished by Newton (:func:`newton_snap`): below ``snap`` of the peak gradient once two attempts
+    agree, or, on the ``narrow`` path (factors of full rank d: the symmetry is GL(d)), at the first
+    attempt that lands on a strict local minimum (:func:`_convex_up_to_symmetry`), already below
+    ``snap_min`` if the loss is also locally convex where the flow is."""
     p = d1 * d + d * d2
     P2 = y0.size
     S = Bw.size
@@ -453,20 +468,20 @@ def transit(y0, Ms, Vs, d1, d, d2, n, dw, rate, rtol, atol, g0, big, t_limit, ws
             ybest[:] = y
         close = escaped and gn < gtol * min(gpeak, g0)
         late_tail = gn < snap * gpeak
-        early_tail = gauge_dim >= 0 and gn < snap_min * gpeak
+        early_tail = narrow and gn < snap_min * gpeak
         if escaped and not close and snap_allowed and (late_tail or early_tail) and tries >= next_snap:
-            th, conv = newton_snap(y[:p].copy(), Ms, Vs, d1, d, d2, n, g0, 8, gauge_dim >= 0)
+            th, conv = newton_snap(y[:p].copy(), Ms, Vs, d1, d, d2, n, g0, 8, narrow)
             next_snap = tries + 10 + tries // 2
             if late_tail:
                 W = th[:d1 * d].copy().reshape(d1, d) @ th[d1 * d:].copy().reshape(d, d2)
                 agree = conv and have_snap and np.max(np.abs(W - snapW)) <= 1e-11 * wscale
-                if conv and not agree and gauge_dim >= 0:
-                    agree = _strict_minimum(th, Ms, Vs, d1, d, d2, gauge_dim)
+                if conv and not agree and narrow:
+                    agree = _convex_up_to_symmetry(th, Ms, Vs, d1, d, d2)
                 have_snap = conv
                 if conv:
                     snapW[:] = W
             else:   # earlier: only onto a strict minimum, from where the loss is locally convex too
-                agree = conv and _strict_minimum(th, Ms, Vs, d1, d, d2, gauge_dim) and _locally_convex(
+                agree = conv and _convex_up_to_symmetry(th, Ms, Vs, d1, d, d2) and _convex_up_to_symmetry(
                     y[:p], Ms, Vs, d1, d, d2)
             if agree:
                 y[:p] = th
@@ -490,7 +505,7 @@ def newton_polish_batch(Theta, Ms, Vs, d1, d, d2, iters, gtiny):
     """:func:`newton_polish` for every row of ``Theta``."""
     out = np.empty_like(Theta)
     for r in range(Theta.shape[0]):
-        out[r] = newton_polish(Theta[r], Ms[r], Vs[r], d1, d, d2, iters, gtiny[r], False)
+        out[r] = newton_polish(Theta[r], Ms[r], Vs[r], d1, d, d2, iters, gtiny[r], np.bool_(False))
     return out
 
 
@@ -598,6 +613,8 @@ def flow(y0, Ms, Vs, d1, d, d2, n, rtol, atol, t_max, tol, Atab, Bw, E3, E5, exp
 # the whole saddle-to-saddle path of one run (the level loop of ``small_init_limit_batch``)
 
 CONVERGED, STALLED = 0, 1   # path status codes (UNBOUNDED = 2 as above)
+# (Constant flags passed to compiled functions are written np.bool_(...), np.int64(...): numba compiles a
+# function again for every literal value it is called with, and these calls would compile the whole path twice.)
 SERIES_ORDER = 10    # terms of the unstable manifold's series (_manifold_start) ...
 SERIES_TOL = 1e-13   # ... and the size of the last ones at the start, relative to the size of a fit
 
@@ -679,7 +696,13 @@ def manifold_series(th, v, H, lam, Ms, d1, d, d2, tscale, order):
             Mm = H.copy()
             for q in range(p):
                 Mm[q, q] += m * lam
-            K[m], _ = _lu_solve(Mm, rhs, 0.0)
+            if _cholesky(Mm, 0.0):             # positive definite (up to rounding)
+                K[m] = _cholesky_solve(Mm, rhs)
+            else:
+                Mm = H.copy()
+                for q in range(p):
+                    Mm[q, q] += m * lam
+                K[m], _ = _lu_solve(Mm, rhs, 0.0)
         if m >= 1:
             _series_product(K, m, 0, m, d1, d, d2, Wk)
             for i in range(d1):
@@ -813,7 +836,7 @@ def _visit(theta, Ms, Vs, n, d1, w, d2, lam, mult, min_rate, gscale, level, max_
     return ns, rank, status, is_min or level == max_saddles, tnorm
 
 
-DONE, DEGENERATE, CRAWLS = 0, 1, 2   # how a path ended: done, or left for a full-width pass (full_width_batch)
+DONE, DEGENERATE, CRAWLS = 0, 1, 2   # how a path ended: done, or left for another pass (limit_run)
 
 
 @njit(cache=True)
@@ -993,29 +1016,28 @@ def limit_path_narrow(delta0, carry, seed, Ms, Vs, n, d1, d, d2, gscale, tscale,
     Two things only the narrow path does: it rebalances the factors at every critical point
     (:func:`_balanced`; the flow conserves :math:`A^\\top A - B B^\\top`, Newton steps do not; the carried
     direction follows, :func:`_gauge_move`), and it accepts a Newton finish at once when it lands on a
-    strict local minimum at width k + 1 (``gauge_dim`` of :func:`transit`: (k + 1)^2 zero eigenvalues,
-    those of the orbit of GL(k + 1)).
+    strict local minimum at width k + 1 (``narrow`` of :func:`transit`: the symmetry is GL(k + 1)).
     """
     np.random.seed(seed)
     L = max_saddles + 1
     saddles = _saddle_arrays(L, d1, d2)
     SW, Sloss, Srank, Srate, Smult = saddles
-    w = 0
+    w = np.int64(0)
     theta = np.zeros(0)
     delta = delta0.copy()
     orient = np.eye(d)                     # the factors in the original inner coordinates: (A L, L^T B)
     Sth = np.zeros((L, (d1 + d2) * d))      # theta (padded) and L at each critical point
     SL = np.zeros((L, d, d))
     E = np.empty((d1, d2))
-    ns = 0
-    status = CONVERGED
+    ns = np.int64(0)
+    status = np.int64(CONVERGED)
     last_norm = 0.0
     atol = 1e-6 * eps * tscale
     big = (bigf * tscale) ** 2
     for level in range(max_saddles + 1):
         pw = (d1 + d2) * w
         if level > 0:
-            polished = newton_polish(theta, Ms, Vs, d1, w, d2, 4, polish_tol * gscale, True)
+            polished = newton_polish(theta, Ms, Vs, d1, w, d2, 4, polish_tol * gscale, np.bool_(True))
             theta = _balanced(polished, d1, w, d2)
             if carry and _numerical_rank(_product(theta, d1, w, d2)) == w:
                 _gauge_move(delta, polished, theta, d1, w, d, d2)
@@ -1082,7 +1104,7 @@ def limit_path_narrow(delta0, carry, seed, Ms, Vs, n, d1, d, d2, gscale, tscale,
         t_limit = 200.0 * np.log(1e9) / max(lam, 1e-12)
         y, outcome = transit(y, Ms, Vs, d1, wn, d2, n, d if carry else 0, lam, rtol, atol, gscale, big, t_limit,
                              wscale, Atab, Bw, E3, E5, expo, max_steps, gtol, snap, snap_min, snap_after, pn <= snap_max_p,
-                             wn * wn)
+                             np.bool_(True))
         theta = y[:pn].copy()
         if carry:
             delta = y[pn:].copy()
@@ -1121,14 +1143,14 @@ def limit_path(delta0, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_s
     theta = np.zeros(p)
     delta = delta0.copy()
     proj = np.zeros(p)
-    ns = 0
-    status = CONVERGED
+    ns = np.int64(0)
+    status = np.int64(CONVERGED)
     last_norm = 0.0
     atol = 1e-6 * eps * tscale
     big = (bigf * tscale) ** 2
     for level in range(max_saddles + 1):
         if level > 0:
-            theta = newton_polish(theta, Ms, Vs, d1, d, d2, 4, polish_tol * gscale, False)
+            theta = newton_polish(theta, Ms, Vs, d1, d, d2, 4, polish_tol * gscale, np.bool_(False))
         H = _hessian(theta, Ms, Vs, d1, d, d2, p)
         w, Q = np.linalg.eigh(-H)
         lam = w[p - 1]
@@ -1164,7 +1186,7 @@ def limit_path(delta0, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_s
         y[:p] = y0
         t_limit = 200.0 * np.log(1e9) / max(lam, 1e-12)
         y, outcome = transit(y, Ms, Vs, d1, d, d2, n, d if carry else 0, lam, rtol, atol, gscale, big, t_limit, wscale,
-                             Atab, Bw, E3, E5, expo, max_steps, gtol, snap, snap_min, snap_after, p <= snap_max_p, -1)
+                             Atab, Bw, E3, E5, expo, max_steps, gtol, snap, snap_min, snap_after, p <= snap_max_p, np.bool_(False))
         theta = y[:p].copy()
         if carry:
             delta = y[p:].copy()
@@ -1261,7 +1283,7 @@ def limit_path_components(delta0, seed, Ms, Vs, n, d1, d, d2, gscale, rtol, max_
     Crate = np.zeros((nc, L))
     Cmult = np.zeros((nc, L), np.int64)
     Ccount = np.zeros(nc, np.int64)
-    status = CONVERGED
+    status = np.int64(CONVERGED)
     for c in range(nc):
         rows = np.flatnonzero(label[:d1] == c)
         cols = np.flatnonzero(label[d1:] == c)
@@ -1292,18 +1314,18 @@ def limit_path_components(delta0, seed, Ms, Vs, n, d1, d, d2, gscale, rtol, max_
         dc /= max(np.sqrt(np.sum(dc * dc)), 1e-300)
         limit = min(min(m1, m2) + 2, max_saddles)
         _, _, Sl, _, Sra, Smu, ns, st, Sth, SL, end = limit_path_narrow(
-            dc, False, seed, Msc, Vsc, n, m1, d, m2, gs, ts, ws, rtol, limit, Atab, Bw, E3, E5, expo, eps, gtol,
+            dc, np.bool_(False), seed, Msc, Vsc, n, m1, d, m2, gs, ts, ws, rtol, limit, Atab, Bw, E3, E5, expo, eps, gtol,
             bigf, eig_group, min_rate, max_steps, snap, snap_min, snap_after, snap_max_p, polish_tol)
         direction = np.zeros(d)         # inner direction of a single escape
         if end == DONE and ns <= 2:
             U, _, Vt = np.linalg.svd(-Vsc)
-            _, ck = _top_projection(dc, np.empty((0, 0)), 0, U, Vt, 1, m1, 0, d, m2)
+            _, ck = _top_projection(dc, np.empty((0, 0)), np.int64(0), U, Vt, np.int64(1), m1, np.int64(0), d, m2)
             cn = np.sqrt(np.sum(ck * ck))
             if cn > 1e-6:
                 direction = ck / cn
         if ns > 2 or end != DONE or (ns == 2 and not np.any(direction != 0.0)):
             _, _, Sl, _, Sra, Smu, ns, st, Sth, SL, end = limit_path_narrow(
-                dc, True, seed, Msc, Vsc, n, m1, d, m2, gs, ts, ws, rtol, limit, Atab, Bw, E3, E5, expo, eps,
+                dc, np.bool_(True), seed, Msc, Vsc, n, m1, d, m2, gs, ts, ws, rtol, limit, Atab, Bw, E3, E5, expo, eps,
                 gtol, bigf, eig_group, min_rate, max_steps, snap, snap_min, snap_after, snap_max_p, polish_tol)
             if end != DONE:
                 SW, Sloss, Srank, Srate, Smult = _saddle_arrays(L, d1, d2)
@@ -1337,7 +1359,7 @@ def limit_path_components(delta0, seed, Ms, Vs, n, d1, d, d2, gscale, rtol, max_
     at = np.zeros(nc, np.int64)
     A = np.zeros((d1, d))
     B = np.zeros((d, d2))
-    ns = 0
+    ns = np.int64(0)
     while True:
         A[:] = 0.0
         B[:] = 0.0
@@ -1377,79 +1399,94 @@ def limit_path_components(delta0, seed, Ms, Vs, n, d1, d, d2, gscale, rtol, max_
     return theta, SW, Sloss, Srank, Srate, Smult, ns, status, DONE
 
 
-@njit(cache=True, nogil=True)
-def components_batch(Delta0, seeds, Ms, Vs, n, d1, d, d2, gscale, rtol, max_saddles, Atab, Bw, E3, E5, expo, eps,
-                     gtol, bigf, eig_group, min_rate, max_steps, snap, snap_min, snap_after, snap_max_p, polish_tol):
-    """:func:`limit_path_components` for every run; returns as :func:`narrow_batch`. Releases the GIL."""
-    R = Ms.shape[0]
-    out = _stacks(R, (d1 + d2) * d, max_saddles + 1, d1, d2)
-    for r in range(R):
-        th, W, lo, rk, ra, mu, ns, st, end = limit_path_components(
-            Delta0[r], seeds[r], Ms[r], Vs[r], n[r], d1, d, d2, gscale[r], rtol, max_saddles, Atab, Bw, E3, E5,
-            expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_min, snap_after, snap_max_p, polish_tol)
-        _store(out, r, th, W, lo, rk, ra, mu, ns, st, end)
-    return out
-
-
 @njit(cache=True)
 def _stacks(R, p, L, d1, d2):
-    """Arrays for the stacked results of R runs (saddles padded to L), and a code per run."""
-    return (np.empty((R, p)), np.empty((R, L, d1, d2)), np.empty((R, L)), np.empty((R, L), np.int64),
-            np.empty((R, L)), np.empty((R, L), np.int64), np.empty(R, np.int64), np.empty(R, np.int64),
-            np.empty(R, np.int64))
+    """Arrays for the stacked results of R runs (saddles padded to L), the pass of each and its code."""
+    return (np.zeros((R, p)), np.zeros((R, L, d1, d2)), np.zeros((R, L)), np.zeros((R, L), np.int64),
+            np.zeros((R, L)), np.zeros((R, L), np.int64), np.zeros(R, np.int64), np.zeros(R, np.int64),
+            np.zeros(R, np.int64), np.zeros(R, np.int64))
+
+
+# the passes of limit_run, as mfbook.limit.LimitResult.method names them
+NARROW, FULL_WIDTH, FULL_WIDTH_CARRYING, NARROW_CARRYING, BY_COMPONENTS = 0, 1, 2, 3, 4
+# how limit_run ended: DONE, or the stage at which it needs the initial direction (it is called again
+# from there with it), or NUMPY: the full width is needed and the problem is too large for the compiled loops
+START, COMPONENTS, CARRY, FULL, FULL_CARRY, NUMPY = 0, 3, 4, 5, 6, 7
 
 
 @njit(cache=True)
-def _store(out, r, th, W, lo, rk, ra, mu, ns, st, code):
-    Theta, SW, Sloss, Srank, Srate, Smult, count, status, codes = out
-    Theta[r] = th
-    SW[r] = W
-    Sloss[r] = lo
-    Srank[r] = rk
-    Srate[r] = ra
-    Smult[r] = mu
-    count[r] = ns
-    status[r] = st
-    codes[r] = code
+def limit_run(delta0, start, seed, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_saddles, full_ok, Atab,
+              Bw, E3, E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_min, snap_after,
+              snap_max_p, polish_tol):
+    """The limit path of one run, pass by pass (the passes of :func:`mfbook.limit.small_init_limit_batch`):
+
+    - observed entries in several components: :func:`limit_path_components` (``BY_COMPONENTS``);
+      otherwise :func:`limit_path_narrow` without the initial direction (``NARROW``);
+    - a degenerate escape on the narrow path: narrow again, carrying it (``NARROW_CARRYING``);
+    - what still needs the full width (a stage that crawls, an escape into two new inner directions
+      at once): :func:`limit_path` without carrying (``FULL_WIDTH``), then with it where an escape is
+      degenerate (``FULL_WIDTH_CARRYING``).
+
+    ``delta0`` is the initial direction, or empty when it has not been drawn yet (drawing it costs more
+    than the common first pass): then a run that needs it stops with the stage as its code, and the
+    caller calls again from that stage (``start``) with it. ``full_ok``: the full-width passes may run
+    compiled (else the code is ``NUMPY``).
+
+    Returns what :func:`limit_path` returns, with the pass that gave it before the code (``DONE``,
+    a stage, or ``NUMPY``)."""
+    method = (Atab, Bw, E3, E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_min, snap_after,
+              snap_max_p, polish_tol)
+    have = delta0.size > 0
+    stage = start
+    while True:
+        if stage == START:
+            if components(Ms, d1, d2)[1] > 1:
+                stage = COMPONENTS
+                continue
+            th, SW, Sl, Sr, Sra, Smu, ns, st, _, _, end = limit_path_narrow(
+                delta0, np.bool_(False), seed, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_saddles, *method)
+            if end == DONE:
+                return th, SW, Sl, Sr, Sra, Smu, ns, st, NARROW, DONE
+            stage = CARRY if end == DEGENERATE else FULL
+            continue
+        if not have or (stage >= FULL and not full_ok):
+            SW, Sl, Sr, Sra, Smu = _saddle_arrays(max_saddles + 1, d1, d2)
+            return np.zeros((d1 + d2) * d), SW, Sl, Sr, Sra, Smu, 0, CONVERGED, NARROW, NUMPY if have else stage
+        if stage == COMPONENTS:
+            th, SW, Sl, Sr, Sra, Smu, ns, st, end = limit_path_components(
+                delta0, seed, Ms, Vs, n, d1, d, d2, gscale, rtol, max_saddles, *method)
+            if end == DONE:
+                return th, SW, Sl, Sr, Sra, Smu, ns, st, BY_COMPONENTS, DONE
+            stage = FULL_CARRY if end == DEGENERATE else FULL
+        elif stage == CARRY:
+            th, SW, Sl, Sr, Sra, Smu, ns, st, _, _, end = limit_path_narrow(
+                delta0, np.bool_(True), seed, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_saddles, *method)
+            if end == DONE:
+                return th, SW, Sl, Sr, Sra, Smu, ns, st, NARROW_CARRYING, DONE
+            stage = FULL_CARRY    # a carried run that still needs the full width does all of it carrying
+        else:
+            carry = stage == FULL_CARRY
+            th, SW, Sl, Sr, Sra, Smu, ns, st, end = limit_path(
+                delta0, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_saddles, carry, seed, *method)
+            if end == DONE or carry:
+                return th, SW, Sl, Sr, Sra, Smu, ns, st, FULL_WIDTH_CARRYING if carry else FULL_WIDTH, DONE
+            stage = FULL_CARRY
 
 
 @njit(cache=True, nogil=True)
-def narrow_batch(Delta0, carry, seeds, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_saddles, Atab, Bw,
-                 E3, E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_min, snap_after, snap_max_p,
-                 polish_tol):
-    """:func:`limit_path_narrow` for every run (``Delta0``: the initial directions, used with ``carry``).
-    Returns the stacked results (theta, saddle W, losses, ranks, rates, multiplicities, number of
-    saddles, status) and how each run ended (``DONE``, ``DEGENERATE``, ``CRAWLS``). Releases the GIL,
-    so threads can run slices of a batch side by side."""
+def limit_batch(Delta0, start, seeds, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_saddles, full_ok,
+                Atab, Bw, E3, E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_min, snap_after,
+                snap_max_p, polish_tol):
+    """:func:`limit_run` for every run of a batch (``Delta0``: the initial directions, or an empty row
+    each). Returns the stacked results: theta, saddle W, losses, ranks, rates, multiplicities, number
+    of saddles, status, pass and code of each run. Releases the GIL, so threads can run slices of a
+    batch side by side."""
     R = Ms.shape[0]
     out = _stacks(R, (d1 + d2) * d, max_saddles + 1, d1, d2)
+    Theta, SW, Sloss, Srank, Srate, Smult, count, status, route, code = out
     for r in range(R):
-        th, W, lo, rk, ra, mu, ns, st, _, _, end = limit_path_narrow(
-            Delta0[r], carry, seeds[r], Ms[r], Vs[r], n[r], d1, d, d2, gscale[r], tscale[r], wscale[r], rtol,
-            max_saddles, Atab, Bw, E3, E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_min, snap_after,
-            snap_max_p, polish_tol)
-        _store(out, r, th, W, lo, rk, ra, mu, ns, st, end)
-    return out
-
-
-@njit(cache=True, nogil=True)
-def full_width_batch(Delta0, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_saddles, seeds, Atab,
-                     Bw, E3, E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_min, snap_after,
-                     snap_max_p, polish_tol, ends):
-    """:func:`limit_path` for runs whose narrow path ended ``DEGENERATE`` (carrying the initial
-    direction) or ``CRAWLS`` (without it, then carrying it if a degenerate escape follows). Returns
-    the stacked results as :func:`narrow_batch` and the pass that gave each (1 full width, 2
-    carrying). Releases the GIL."""
-    R = Delta0.shape[0]
-    out = _stacks(R, Delta0.shape[1], max_saddles + 1, d1, d2)
-    for r in range(R):
-        for carry in (False, True):
-            if carry or ends[r] == CRAWLS:
-                th, W, lo, rk, ra, mu, ns, st, end = limit_path(
-                    Delta0[r], Ms[r], Vs[r], n[r], d1, d, d2, gscale[r], tscale[r], wscale[r], rtol,
-                    max_saddles, carry, seeds[r], Atab, Bw, E3, E5, expo, eps, gtol, bigf, eig_group,
-                    min_rate, max_steps, snap, snap_min, snap_after, snap_max_p, polish_tol)
-                _store(out, r, th, W, lo, rk, ra, mu, ns, st, 2 if carry else 1)
-                if end == DONE:
-                    break
+        (Theta[r], SW[r], Sloss[r], Srank[r], Srate[r], Smult[r], count[r], status[r], route[r],
+         code[r]) = limit_run(Delta0[r], start[r], seeds[r], Ms[r], Vs[r], n[r], d1, d, d2, gscale[r], tscale[r],
+                              wscale[r], rtol, max_saddles, full_ok, Atab, Bw, E3, E5, expo, eps, gtol, bigf,
+                              eig_group, min_rate, max_steps, snap, snap_min, snap_after, snap_max_p, polish_tol)
     return out

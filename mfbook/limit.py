@@ -510,77 +510,33 @@ def _shared_out(task, R):
 
 
 def _compiled_batch(batch, problems, seeds, limit, rtol):
-    """The level loop of :func:`small_init_limit_batch` run compiled, in passes:
-
-    1. runs whose observed entries fall into several components: each component on its own
-       (``"components"``); the others: the narrow path (``"narrow"``);
-    2. narrow runs that meet a degenerate escape: narrow again, carrying the initial direction
-       (``"narrow carrying"``);
-    3. runs that still need the full width (a stage that crawls, or an escape into two new inner
-       directions at once): ``"full width"``, or ``"full width carrying"`` where an escape is degenerate
-       (on the NumPy path if the problem has too many parameters for the compiled loops)."""
+    """:func:`small_init_limit_batch` compiled: the passes of each run in ``_transit_kernel.limit_run``
+    (the module docstring), first without drawing the initial directions; the runs that need them
+    (several components, a degenerate escape, the full width) are continued from where they stopped
+    with them; a run that needs the full width of a problem with too many parameters for the
+    compiled loops is computed on the NumPy path."""
     K = _kernel
     R = batch.R
     seeds = np.asarray(seeds, np.int64)
     fallback = (seeds + 7919) % 2**32      # each run's own random fallback
     n = batch.n[:, 0, 0]
     method = _compiled_method()
-    drawn = np.zeros((R, batch.p))
-    have = np.zeros(R, bool)
+    full_ok = batch.p <= _COMPILED_MAX_P
 
-    def directions(a):                 # the initial directions of runs a, drawn once
-        new = a[~have[a]]
-        if new.size:
-            drawn[new] = _directions(problems[0].shape, seeds[new], batch.d)
-            have[new] = True
-        return drawn[a]
-
-    def problem(a):                    # a: an index array or a slice of the runs
-        return (batch.Ms[a], batch.Vs[a], n[a], batch.d1, batch.d, batch.d2, batch.gscale[a], batch.tscale[a],
-                batch.wscale[a], rtol, limit)
-
-    def narrow(a, delta, carry):       # a: the runs (None: all of them)
+    def task(a, delta, start):             # the runs a (an index array, or a slice for all)
         pick = (lambda s: s) if a is None else (lambda s: a[s])
-        return lambda s: K.narrow_batch(delta[s], carry, fallback[pick(s)], *problem(pick(s)), *method)
+        return lambda s: K.limit_batch(delta[s], start[s], fallback[pick(s)], batch.Ms[pick(s)], batch.Vs[pick(s)],
+                                       n[pick(s)], batch.d1, batch.d, batch.d2, batch.gscale[pick(s)],
+                                       batch.tscale[pick(s)], batch.wscale[pick(s)], rtol, limit, full_ok, *method)
 
-    split = K.component_counts(batch.Ms) > 1
-    if not split.any():                # the common case: one pass over all runs
-        *stacked, ends = _shared_out(narrow(None, np.zeros((R, 0)), False), R)
-        route = np.zeros(R, int)
-    else:
-        *stacked, ends = K._stacks(R, batch.p, limit + 1, batch.d1, batch.d2)
-        route = np.zeros(R, int)
-
-    def run(a, task, how):             # task(s): a pass over the runs a[s]; its results go to a
-        *out, code = _shared_out(task, a.size)
-        for x, y in zip(stacked, out):
-            x[a] = y
-        route[a] = how
-        return code
-
-    if split.any():
-        whole, split = np.flatnonzero(~split), np.flatnonzero(split)
-        if whole.size:
-            ends[whole] = run(whole, narrow(whole, np.zeros((whole.size, 0)), False), 0)
-        delta = directions(split)
-        ends[split] = run(split, lambda s: K.components_batch(
-            delta[s], fallback[split[s]], *problem(split[s])[:7], rtol, limit, *method), 4)
-    if ends.any():                     # some runs are not done (DONE is 0)
-        deg = np.flatnonzero((ends == K.DEGENERATE) & (route == 0))
-        if deg.size:
-            ends[deg] = run(deg, narrow(deg, directions(deg), True), 3)
-            # a carried run that still needs the full width does all of it carrying
-            ends[deg] = np.where(ends[deg] == K.DONE, K.DONE, K.DEGENERATE)
-    again = np.flatnonzero(ends != K.DONE) if ends.any() else ()
-    left = []
-    if len(again) and batch.p <= _COMPILED_MAX_P:
-        delta = directions(again)
-        code = ends[again]
-        route[again] = run(again, lambda s: K.full_width_batch(delta[s], *problem(again[s]), fallback[again[s]],
-                                                               *method, code[s]), 0)
-    elif len(again):
-        left = list(again)
-    Theta, SW, Sloss, Srank, Srate, Smult, count, status = stacked
+    stacked = _shared_out(task(None, np.zeros((R, 0)), np.zeros(R, np.int64)), R)
+    code = stacked[-1]
+    more = np.flatnonzero(code != K.DONE)  # continued from where they stopped, with the initial directions
+    if more.size:
+        again = _shared_out(task(more, _directions(problems[0].shape, seeds[more], batch.d), code[more]), more.size)
+        for x, y in zip(stacked, again):
+            x[more] = y
+    Theta, SW, Sloss, Srank, Srate, Smult, count, status, route, code = stacked
     results = []
     for r, q in enumerate(problems):
         A = Theta[r, :batch.pa].reshape(batch.d1, batch.d)
@@ -588,6 +544,7 @@ def _compiled_batch(batch, problems, seeds, limit, rtol):
         saddles = [Saddle(SW[r, j], float(Sloss[r, j]), int(Srank[r, j]), float(Srate[r, j]), int(Smult[r, j]))
                    for j in range(count[r])]
         results.append(LimitResult(q, A @ B, A, B, saddles, [], _STATUS[status[r]], _ROUTE[route[r]]))
+    left = list(np.flatnonzero(code == K.NUMPY))
     if left:
         redo = _numpy_batch(_Batch(batch.V[left], batch.M[left], batch.d), [problems[r] for r in left],
                             [seeds[r] for r in left], limit, rtol, False)

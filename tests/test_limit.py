@@ -142,16 +142,23 @@ def test_large_problems_take_the_numpy_path_only_for_the_full_width_passes(monke
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_components_and_narrow_carrying_give_the_same_limit(seed, monkeypatch):
+def test_components_and_narrow_carrying_give_the_same_limit(seed):
     """THREE has two components, and its limit is computed one component at a time. Taken as one
-    problem, the same limit comes from the narrow path carrying the initial direction through the
-    degenerate second escape: two independent computations of the seed-dependent W[0, 1]."""
+    problem (the kernel started at its narrow carrying pass), the same limit comes from the narrow
+    path carrying the initial direction through the degenerate second escape: two independent
+    computations of the seed-dependent W[0, 1]."""
     import mfbook.limit as limit
 
+    K = limit._kernel
     apart = small_init_limit(THREE, seed=seed)
-    monkeypatch.setattr(limit._kernel, "component_counts", lambda Ms: np.ones(len(Ms), np.int64))
-    whole = small_init_limit(THREE, seed=seed)
-    assert (apart.method, whole.method) == ("components", "narrow carrying")
-    assert apart.ranks == whole.ranks == [0, 1, 2]
-    assert [s.multiplicity for s in apart.saddles] == [s.multiplicity for s in whole.saddles]
-    np.testing.assert_allclose(apart.W, whole.W, rtol=0, atol=1e-9)
+    q = Completion.parse(THREE)
+    b = limit._Batch(q.values[None], q.mask[None], 3)
+    out = K.limit_batch(limit._directions(q.shape, [seed], 3), np.array([K.CARRY]), np.array([seed + 7919]), b.Ms,
+                        b.Vs, b.n[:, 0, 0], 3, 3, 3, b.gscale, b.tscale, b.wscale, 1e-10, 5, True,
+                        *limit._compiled_method())
+    Theta, SW, Sloss, Srank, Srate, Smult, count, status, route, code = out
+    assert (apart.method, limit._ROUTE[route[0]], code[0]) == ("components", "narrow carrying", K.DONE)
+    assert apart.ranks == list(Srank[0, :count[0]]) == [0, 1, 2]
+    assert [s.multiplicity for s in apart.saddles] == list(Smult[0, :count[0]])
+    whole = Theta[0, :9].reshape(3, 3) @ Theta[0, 9:].reshape(3, 3)
+    np.testing.assert_allclose(apart.W, whole, rtol=0, atol=1e-9)
