@@ -5,9 +5,9 @@ Run:  .venv/bin/python benchmarks/limit.py [--large]   (OPENBLAS_NUM_THREADS=1 i
 
 For each example it prints the time of mfbook.small_init_limit and of the recipe
 (benchmarks/recipe.py: full-batch GD, lr 0.1, init N(0, 1e-7), <= 1e5 steps, stop at loss < 1e-8),
-each the best of several runs in rounds through the six examples (50 for the solver, which takes
-well under a millisecond, 3 for the recipe), their ratio, and each side's error to the alpha -> 0
-limit. The limits are exact numbers (0, 1.5, 6, 20, 1.2) except for the 3x3 example, whose limit
+each the best of several runs measured in turn (per round and example, 10 runs of the solver, which
+takes well under a millisecond, then one of the recipe; 5 rounds), their ratio, and each side's
+error to the alpha -> 0 limit. The limits are exact numbers (0, 1.5, 6, 20, 1.2) except for the 3x3 example, whose limit
 depends on the initial direction: there the error is that of the nuclear norm (15) and of W[0,1]
 against the limit computed at a tighter tolerance (rtol 1e-12) from the same seed (the recipe's
 seed-0 draw is the same N(0,1) direction as mfbook's seed 0).
@@ -46,28 +46,32 @@ def error(W, where, value, ref3):
     return max(abs(np.linalg.svd(W, compute_uv=False).sum() - 15.0), abs(W[0, 1] - ref3[0, 1]))
 
 
-def best_times(run, problems, rounds):
-    """The best time of run(p) for each problem over `rounds` rounds through all of them (the rounds
-    interleave the problems, so a slow moment of the machine does not hit one problem only), and the
-    last outputs."""
-    best = [np.inf] * len(problems)
-    out = [None] * len(problems)
+def interleaved_best(problems, rounds, inner):
+    """The best time of mfbook.small_init_limit (``inner`` calls a round) and of the recipe (one call a
+    round) on each problem, the two measured in turn, problem by problem, round after round: the VM's
+    speed changes over seconds, and this way both sides see the same moments. Also the last outputs."""
+    tl = np.full(len(problems), np.inf)
+    tr = np.full(len(problems), np.inf)
+    res, rec = [None] * len(problems), [None] * len(problems)
     for _ in range(rounds):
         for i, p in enumerate(problems):
+            for _ in range(inner):
+                t = time.perf_counter()
+                res[i] = mfbook.small_init_limit(p)
+                tl[i] = min(tl[i], time.perf_counter() - t)
             t = time.perf_counter()
-            out[i] = run(p)
-            best[i] = min(best[i], time.perf_counter() - t)
-    return np.array(best), out
+            rec[i] = recipe(p.values, p.mask)
+            tr[i] = min(tr[i], time.perf_counter() - t)
+    return tl, tr, res, rec
 
 
-def main(rounds=50, recipe_rounds=3):
+def main(rounds=5, inner=10):
     ref3 = mfbook.small_init_limit(THREE, seed=0, rtol=1e-12).W
     problems = [mfbook.Completion.parse(text) for text, _, _ in EXAMPLES]
     for p in problems:      # warm-up (imports, first LAPACK calls)
         mfbook.small_init_limit(p)
-    tl, res = best_times(mfbook.small_init_limit, problems, rounds)
-    tr, rec = best_times(lambda p: recipe(p.values, p.mask), problems, recipe_rounds)
-    print(f"best of {rounds} runs of the limit solver, of {recipe_rounds} of the recipe, per example")
+    tl, tr, res, rec = interleaved_best(problems, rounds, inner)
+    print(f"best of {rounds * inner} runs of the limit solver and of {rounds} of the recipe, in turn, per example")
     print(f"{'example':<28} {'limit ms':>9} {'recipe ms':>10} {'ratio':>7} {'limit err':>10} {'recipe err':>11} {'steps':>7}")
     for (text, where, value), a, b, r, (Wr, steps) in zip(EXAMPLES, tl, tr, res, rec):
         el, er = error(r.W, where, value, ref3), error(Wr, where, value, ref3)

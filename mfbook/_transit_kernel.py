@@ -21,6 +21,11 @@ import numpy as np
 from numba import njit
 
 REACHED, TIMEOUT, UNBOUNDED = 0, 1, 2
+SETTLED = 3   # reached, at a strict local minimum up to the symmetry (an isolated end point; see transit)
+# A narrow transit without the carried direction is first integrated at this tolerance: where it settles
+# (Newton lands on a strict minimum), the end point is the minimum itself, whatever the exact trajectory
+# into its basin; elsewhere (a continuum of minima, a crawl) it is integrated again at the requested one.
+LOOSE_RTOL = 1e-8
 
 
 @njit(cache=True, inline="always")
@@ -146,17 +151,45 @@ def _loss(th, Ms, Vs, d1, d, d2, n):
 
 @njit(cache=True)
 def _hessian(th, Ms, Vs, d1, d, d2, p):
+    """The Hessian of R_S at theta = (vec A, vec B) (inner width d), assembled entry by entry:
+
+    .. math:: H_{A_{ik}, A_{i'k'}} = \\delta_{ii'} \\sum_j (M_s)_{ij} B_{kj} B_{k'j}, \\quad
+              H_{B_{kj}, B_{k'j'}} = \\delta_{jj'} \\sum_i (M_s)_{ij} A_{ik} A_{ik'}, \\quad
+              H_{A_{ik}, B_{k'j}} = (M_s)_{ij} A_{ik'} B_{kj} + \\delta_{kk'} E_{ij}
+
+    (M_s = 2/n on the observed entries, E the residual gradient; the same as p products
+    :func:`_hvp_into` with the unit vectors, in about a tenth of the operations)."""
     E = _residual(th, Ms, Vs, d1, d, d2)
-    H = np.empty((p, p))
-    e = np.zeros(p)
-    col = np.empty(p)
-    dE = np.empty((d1, d2))
-    for q in range(p):
-        e[q] = 1.0
-        _hvp_into(th, E, e, Ms, d1, d, d, d2, col, 0, 1.0, dE)
-        H[:, q] = col
-        e[q] = 0.0
-    return 0.5 * (H + H.T)
+    pa = d1 * d
+    H = np.zeros((p, p))
+    for i in range(d1):                 # A-A: one d x d block per row of A
+        for k in range(d):
+            for kk in range(k, d):
+                s = 0.0
+                for j in range(d2):
+                    s += Ms[i, j] * th[pa + k * d2 + j] * th[pa + kk * d2 + j]
+                H[i * d + k, i * d + kk] = s
+                H[i * d + kk, i * d + k] = s
+    for j in range(d2):                 # B-B: one d x d block per column of B
+        for k in range(d):
+            for kk in range(k, d):
+                s = 0.0
+                for i in range(d1):
+                    s += Ms[i, j] * th[i * d + k] * th[i * d + kk]
+                H[pa + k * d2 + j, pa + kk * d2 + j] = s
+                H[pa + kk * d2 + j, pa + k * d2 + j] = s
+    for i in range(d1):                 # A-B
+        for k in range(d):
+            r = i * d + k
+            for kk in range(d):
+                a = th[i * d + kk]
+                for j in range(d2):
+                    x = Ms[i, j] * a * th[pa + k * d2 + j]
+                    if kk == k:
+                        x += E[i, j]
+                    H[r, pa + kk * d2 + j] = x
+                    H[pa + kk * d2 + j, r] = x
+    return H
 
 
 @njit(cache=True)
@@ -240,13 +273,17 @@ def _newton_step(th, g, Ms, Vs, d1, d, d2, p, gauged):
     it reaches a second time.)
 
     With ``gauged`` (factors of full rank d, as on the narrow path) the step is a linear solve with
-    the Hessian made invertible by :func:`_gauge_fixed` (about p^3/3 operations instead of an
-    eigendecomposition); where that is still singular (a continuum of critical points, or factors of
+    the Hessian made invertible by :func:`_gauge_fixed`: by Cholesky where that is positive definite
+    (near a strict minimum; about p^3/6 operations), else by LU (p^3/3), instead of an
+    eigendecomposition; where it is still singular (a continuum of critical points, or factors of
     lower rank) it falls back to the pseudo-inverse."""
     H = _hessian(th, Ms, Vs, d1, d, d2, p)
     if not np.all(np.isfinite(H)):
         return th.copy(), False
     if gauged:
+        G = _gauge_fixed(H, th, d1, d, d2)
+        if _cholesky(G, 1e-10):          # positive definite: near a strict minimum (half the work of LU)
+            return th - _cholesky_solve(G, g), True
         x, ok = _lu_solve(_gauge_fixed(H, th, d1, d, d2), g.copy(), 1e-10)
         if ok:
             return th - x, True
@@ -409,6 +446,20 @@ def _convex_up_to_symmetry(th, Ms, Vs, d1, d, d2):
 
 
 @njit(cache=True)
+def _spectrum_below(H, c):
+    """Are all eigenvalues of -H below c > 0 (H + c I positive definite, by Cholesky)? At a saddle of the
+    narrow path where the escape into a new inner direction (rate sigma_1(E)) is faster than anything
+    in the active block, this settles the active block without its eigenvalues: none reaches the
+    cut-off c below the escape rate."""
+    if not c > 0.0:
+        return False
+    M = H.copy()
+    for q in range(H.shape[0]):
+        M[q, q] += c
+    return _cholesky(M, 0.0)
+
+
+@njit(cache=True)
 def transit(y0, Ms, Vs, d1, d, d2, n, dw, rate, rtol, atol, g0, big, t_limit, wscale,
             Atab, Bw, E3, E5, expo, max_steps, gtol, snap, snap_min, snap_after, snap_allowed, narrow):
     """Integrate one run from just off a saddle to the next plateau; returns (state, outcome).
@@ -418,7 +469,8 @@ def transit(y0, Ms, Vs, d1, d, d2, n, dw, rate, rtol, atol, g0, big, t_limit, ws
     finished by Newton (:func:`newton_snap`): below ``snap`` of the peak gradient once two attempts
     agree, or, on the ``narrow`` path (factors of full rank d: the symmetry is GL(d)), at the first
     attempt that lands on a strict local minimum (:func:`_convex_up_to_symmetry`), already below
-    ``snap_min`` if the loss is also locally convex where the flow is."""
+    ``snap_min`` if the loss is also locally convex where the flow is. The outcome is then ``SETTLED``
+    (an isolated end point) rather than ``REACHED``."""
     p = d1 * d + d * d2
     P2 = y0.size
     S = Bw.size
@@ -441,6 +493,7 @@ def transit(y0, Ms, Vs, d1, d, d2, n, dw, rate, rtol, atol, g0, big, t_limit, ws
     have_snap = False
     loss0 = _loss(y, Ms, Vs, d1, d, d2, n)
     outcome = REACHED
+    strict = False
     while tries <= 100 * max_steps:   # a guard; `late` below ends every run long before
         tries += 1
         err = _dop853_step(y, f, h, Ms, Vs, d1, d, d2, p, dw, rtol, atol, Atab, Bw, E3, E5, K, ys, y_new, work)
@@ -470,22 +523,24 @@ def transit(y0, Ms, Vs, d1, d, d2, n, dw, rate, rtol, atol, g0, big, t_limit, ws
         late_tail = gn < snap * gpeak
         early_tail = narrow and gn < snap_min * gpeak
         if escaped and not close and snap_allowed and (late_tail or early_tail) and tries >= next_snap:
-            th, conv = newton_snap(y[:p].copy(), Ms, Vs, d1, d, d2, n, g0, 8, narrow)
-            next_snap = tries + 10 + tries // 2
-            if late_tail:
-                W = th[:d1 * d].copy().reshape(d1, d) @ th[d1 * d:].copy().reshape(d, d2)
-                agree = conv and have_snap and np.max(np.abs(W - snapW)) <= 1e-11 * wscale
-                if conv and not agree and narrow:
-                    agree = _convex_up_to_symmetry(th, Ms, Vs, d1, d, d2)
-                have_snap = conv
-                if conv:
-                    snapW[:] = W
-            else:   # earlier: only onto a strict minimum, from where the loss is locally convex too
-                agree = conv and _convex_up_to_symmetry(th, Ms, Vs, d1, d, d2) and _convex_up_to_symmetry(
-                    y[:p], Ms, Vs, d1, d, d2)
-            if agree:
-                y[:p] = th
-                close = True
+            if late_tail or _convex_up_to_symmetry(y[:p], Ms, Vs, d1, d, d2):
+                th, conv = newton_snap(y[:p].copy(), Ms, Vs, d1, d, d2, n, g0, 8, narrow)
+                next_snap = tries + 10 + tries // 2
+                if late_tail:
+                    W = th[:d1 * d].copy().reshape(d1, d) @ th[d1 * d:].copy().reshape(d, d2)
+                    agree = conv and have_snap and np.max(np.abs(W - snapW)) <= 1e-11 * wscale
+                    if conv and not agree and narrow:
+                        agree = strict = _convex_up_to_symmetry(th, Ms, Vs, d1, d, d2)
+                    have_snap = conv
+                    if conv:
+                        snapW[:] = W
+                else:   # earlier: only from where the loss is locally convex (above) onto a strict minimum
+                    agree = strict = conv and _convex_up_to_symmetry(th, Ms, Vs, d1, d, d2)
+                if agree:
+                    y[:p] = th
+                    close = True
+            else:   # not yet where the loss is locally convex (a cheap test): look again soon
+                next_snap = tries + 2 + tries // 8
         left = escaped and gbest < 1e-3 * gpeak and gn > 30 * gbest
         unb = _sumsq(y, 0, p) > big
         late = t > t_limit or tries > max_steps
@@ -496,6 +551,8 @@ def transit(y0, Ms, Vs, d1, d, d2, n, dw, rate, rtol, atol, g0, big, t_limit, ws
         if close or left or unb or late:
             if left:
                 y[:] = ybest
+            elif close and strict and outcome == REACHED:
+                outcome = SETTLED
             return y, outcome
     return y, TIMEOUT
 
@@ -764,6 +821,82 @@ def _product(theta, d1, d, d2):
     return W
 
 
+SVD_JACOBI_MAX = 8   # _svd: one-sided Jacobi up to this size, LAPACK above
+
+
+@njit(cache=True)
+def _svd(M):
+    """Thin SVD (U, s, Vt) of M (m x n): s descending, U m x r and Vt r x n, r = min(m, n), with
+    orthonormal columns / rows, except that the singular vectors of a zero singular value on the long
+    side (columns of U if m >= n, rows of Vt if m < n) are left 0: the limit path only uses the top
+    pair, and products weighted by the singular values.
+
+    Up to ``SVD_JACOBI_MAX`` rows and columns by one-sided Jacobi rotations (Hestenes): the columns of
+    M (of M^T if it is wide) are rotated in pairs until they are orthogonal to rounding level; their
+    norms are the singular values. For the small matrices of the limit path this is several times
+    faster than LAPACK through numba (which allocates and queries work space on every call) and as
+    accurate (singular values to a few ulps of the largest, measured against LAPACK)."""
+    m, n = M.shape
+    if max(m, n) > SVD_JACOBI_MAX:
+        U, s, Vt = np.linalg.svd(M)
+        r = min(m, n)
+        return np.ascontiguousarray(U[:, :r]), s, np.ascontiguousarray(Vt[:r, :])
+    wide = m < n
+    X = M.T.copy() if wide else M.copy()
+    if wide:
+        m, n = n, m
+    V = np.eye(n)
+    for _ in range(60):
+        rotated = False
+        for i in range(n - 1):
+            for j in range(i + 1, n):
+                a = 0.0
+                b = 0.0
+                c = 0.0
+                for k in range(m):
+                    a += X[k, i] * X[k, i]
+                    b += X[k, j] * X[k, j]
+                    c += X[k, i] * X[k, j]
+                if c == 0.0 or abs(c) <= 1e-15 * np.sqrt(a * b):
+                    continue
+                rotated = True
+                zeta = (b - a) / (2.0 * c)
+                t = (1.0 if zeta >= 0.0 else -1.0) / (abs(zeta) + np.sqrt(1.0 + zeta * zeta))
+                cs = 1.0 / np.sqrt(1.0 + t * t)
+                sn = cs * t
+                for k in range(m):
+                    xi = X[k, i]
+                    X[k, i] = cs * xi - sn * X[k, j]
+                    X[k, j] = sn * xi + cs * X[k, j]
+                for k in range(n):
+                    vi = V[k, i]
+                    V[k, i] = cs * vi - sn * V[k, j]
+                    V[k, j] = sn * vi + cs * V[k, j]
+        if not rotated:
+            break
+    norms = np.empty(n)
+    for i in range(n):
+        a = 0.0
+        for k in range(m):
+            a += X[k, i] * X[k, i]
+        norms[i] = np.sqrt(a)
+    order = np.argsort(-norms)
+    U = np.zeros((m, n))
+    s = np.empty(n)
+    Vt = np.empty((n, n))
+    for r in range(n):
+        c = order[r]
+        s[r] = norms[c]
+        for k in range(n):
+            Vt[r, k] = V[k, c]
+        if norms[c] > 0.0:
+            for k in range(m):
+                U[k, r] = X[k, c] / norms[c]
+    if wide:
+        return np.ascontiguousarray(Vt.T), s, np.ascontiguousarray(U.T)
+    return U, s, Vt
+
+
 @njit(cache=True)
 def _balanced(theta, d1, w, d2):
     """The balanced factors of W = A B (A^T A = B B^T) nearest to the given ones, at width w.
@@ -775,15 +908,15 @@ def _balanced(theta, d1, w, d2):
     S^(1/2) (U^T A + V^T B^T). So the factors only lose the small imbalance of the Newton steps and
     keep their orientation (as the flow, which rotates them continuously)."""
     pa = d1 * w
-    U, s, Vt = np.linalg.svd(_product(theta, d1, w, d2))
+    U, s, Vt = _svd(_product(theta, d1, w, d2))
     k = min(w, s.size)
     A = theta[:pa].copy().reshape(d1, w)
     B = theta[pa:].copy().reshape(w, d2)
     r = np.sqrt(s[:k])
     Us = np.ascontiguousarray(U[:, :k]) * r
     Vs = np.ascontiguousarray(Vt[:k, :].T) * r
-    P, _, Qt = np.linalg.svd(Us.T @ A + Vs.T @ B.T)     # k x w
-    O = P @ np.ascontiguousarray(Qt[:k, :])
+    P, _, Qt = _svd(Us.T @ A + Vs.T @ B.T)     # k x w: P k x k, Qt k x w
+    O = P @ Qt
     out = np.zeros(theta.size)
     out[:pa] = (Us @ O).ravel()
     out[pa:] = (O.T @ Vs.T).ravel()
@@ -793,7 +926,7 @@ def _balanced(theta, d1, w, d2):
 @njit(cache=True)
 def _numerical_rank(W):
     """Number of singular values above 1e-6 times the largest (as :func:`mfbook.limit.numerical_rank`)."""
-    sv = np.linalg.svd(W)[1]
+    sv = _svd(W)[1]
     rank = 0
     for s in sv:
         if s > 1e-6 * max(sv[0], 1e-300):
@@ -1034,6 +1167,11 @@ def limit_path_narrow(delta0, carry, seed, Ms, Vs, n, d1, d, d2, gscale, tscale,
     last_norm = 0.0
     atol = 1e-6 * eps * tscale
     big = (bigf * tscale) ** 2
+    n_obs = 0
+    for i in range(d1):
+        for j in range(d2):
+            if Ms[i, j] != 0.0:
+                n_obs += 1
     for level in range(max_saddles + 1):
         pw = (d1 + d2) * w
         if level > 0:
@@ -1041,21 +1179,22 @@ def limit_path_narrow(delta0, carry, seed, Ms, Vs, n, d1, d, d2, gscale, tscale,
             theta = _balanced(polished, d1, w, d2)
             if carry and _numerical_rank(_product(theta, d1, w, d2)) == w:
                 _gauge_move(delta, polished, theta, d1, w, d, d2)
-        Qa = np.empty((0, 0))
-        if w == 0:
-            active = np.empty(0)
-        elif carry:
-            active, Qa = np.linalg.eigh(-_hessian(theta, Ms, Vs, d1, w, d2, pw))
-        else:
-            active = np.linalg.eigvalsh(-_hessian(theta, Ms, Vs, d1, w, d2, pw))
         _residual_into(theta, Ms, Vs, d1, w, d2, E)
-        U, sig, Vt = np.linalg.svd(E)
-        lam = active[pw - 1] if w > 0 else -np.inf
+        U, sig, Vt = _svd(E)
+        Qa = np.empty((0, 0))
+        active = np.empty(0)           # eigenvalues of -H in the active block, where they matter
+        if w > 0:
+            Hw = _hessian(theta, Ms, Vs, d1, w, d2, pw)
+            if carry:
+                active, Qa = np.linalg.eigh(-Hw)
+            elif w == d or not _spectrum_below(Hw, sig[0] - eig_group * max(sig[0], gscale)):
+                active = np.linalg.eigvalsh(-Hw)
+        lam = active[active.size - 1] if active.size > 0 else -np.inf
         if w < d:
             lam = max(lam, sig[0])
         cut = lam - eig_group * max(abs(lam), gscale)
         n_act = 0
-        for q in range(pw):
+        for q in range(active.size):
             if active[q] >= cut:
                 n_act += 1
         n_new = 0          # in one copy of the new-direction block
@@ -1102,9 +1241,17 @@ def limit_path_narrow(delta0, carry, seed, Ms, Vs, n, d1, d, d2, gscale, tscale,
         else:
             y = y0
         t_limit = 200.0 * np.log(1e9) / max(lam, 1e-12)
-        y, outcome = transit(y, Ms, Vs, d1, wn, d2, n, d if carry else 0, lam, rtol, atol, gscale, big, t_limit,
-                             wscale, Atab, Bw, E3, E5, expo, max_steps, gtol, snap, snap_min, snap_after, pn <= snap_max_p,
-                             np.bool_(True))
+        # first at LOOSE_RTOL, unless the carried direction must be exact or the next plateau is likely a
+        # continuum (fewer observations than the dimension (d1 + d2 - wn) wn of the rank-wn matrices, so
+        # an exact fit is not isolated); again at rtol unless that settled
+        loose = not carry and n_obs >= (d1 + d2 - wn) * wn
+        for tol in (max(rtol, LOOSE_RTOL) if loose else rtol, rtol):
+            y_end, outcome = transit(y, Ms, Vs, d1, wn, d2, n, d if carry else 0, lam, tol, atol, gscale, big,
+                                     t_limit, wscale, Atab, Bw, E3, E5, expo, max_steps, gtol, snap, snap_min,
+                                     snap_after, pn <= snap_max_p, np.bool_(True))
+            if outcome == SETTLED or tol == rtol:
+                break
+        y = y_end
         theta = y[:pn].copy()
         if carry:
             delta = y[pn:].copy()
@@ -1318,7 +1465,9 @@ def limit_path_components(delta0, seed, Ms, Vs, n, d1, d, d2, gscale, rtol, max_
             bigf, eig_group, min_rate, max_steps, snap, snap_min, snap_after, snap_max_p, polish_tol)
         direction = np.zeros(d)         # inner direction of a single escape
         if end == DONE and ns <= 2:
-            U, _, Vt = np.linalg.svd(-Vsc)
+            # the residual gradient at 0 exactly as the narrow path computed it (0 * Ms - Vs: the same signed
+            # zeros), so that its escape and this projection use the same singular vectors, one orientation
+            U, _, Vt = _svd(_residual(np.zeros(0), Msc, Vsc, m1, 0, m2))
             _, ck = _top_projection(dc, np.empty((0, 0)), np.int64(0), U, Vt, np.int64(1), m1, np.int64(0), d, m2)
             cn = np.sqrt(np.sum(ck * ck))
             if cn > 1e-6:

@@ -531,20 +531,22 @@ def _compiled_batch(batch, problems, seeds, limit, rtol):
 
     stacked = _shared_out(task(None, np.zeros((R, 0)), np.zeros(R, np.int64)), R)
     code = stacked[-1]
-    more = np.flatnonzero(code != K.DONE)  # continued from where they stopped, with the initial directions
-    if more.size:
+    if code.any():                         # not DONE (0): continued from where they stopped, with the initial directions
+        more = np.flatnonzero(code != K.DONE)
         again = _shared_out(task(more, _directions(problems[0].shape, seeds[more], batch.d), code[more]), more.size)
         for x, y in zip(stacked, again):
             x[more] = y
     Theta, SW, Sloss, Srank, Srate, Smult, count, status, route, code = stacked
+    A = Theta[:, :batch.pa].reshape(R, batch.d1, batch.d)
+    B = Theta[:, batch.pa:].reshape(R, batch.d, batch.d2)
+    W = A @ B
     results = []
     for r, q in enumerate(problems):
-        A = Theta[r, :batch.pa].reshape(batch.d1, batch.d)
-        B = Theta[r, batch.pa:].reshape(batch.d, batch.d2)
-        saddles = [Saddle(SW[r, j], float(Sloss[r, j]), int(Srank[r, j]), float(Srate[r, j]), int(Smult[r, j]))
-                   for j in range(count[r])]
-        results.append(LimitResult(q, A @ B, A, B, saddles, [], _STATUS[status[r]], _ROUTE[route[r]]))
-    left = list(np.flatnonzero(code == K.NUMPY))
+        c = count[r]
+        saddles = [Saddle(*s) for s in zip(SW[r, :c], Sloss[r, :c].tolist(), Srank[r, :c].tolist(),
+                                           Srate[r, :c].tolist(), Smult[r, :c].tolist())]
+        results.append(LimitResult(q, W[r], A[r], B[r], saddles, [], _STATUS[status[r]], _ROUTE[route[r]]))
+    left = list(np.flatnonzero(code == K.NUMPY)) if code.any() else []
     if left:
         redo = _numpy_batch(_Batch(batch.V[left], batch.M[left], batch.d), [problems[r] for r in left],
                             [seeds[r] for r in left], limit, rtol, False)

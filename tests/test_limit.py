@@ -162,3 +162,50 @@ def test_components_and_narrow_carrying_give_the_same_limit(seed):
     assert [s.multiplicity for s in apart.saddles] == list(Smult[0, :count[0]])
     whole = Theta[0, :9].reshape(3, 3) @ Theta[0, 9:].reshape(3, 3)
     np.testing.assert_allclose(apart.W, whole, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("shape, width", [((2, 2), 1), ((3, 4), 2), ((4, 4), 3), ((5, 3), 5)])
+def test_compiled_hessian_and_svd_agree_with_numpy(shape, width):
+    """The kernel assembles the Hessian entry by entry and takes small SVDs by Jacobi rotations:
+    both against NumPy (the Hessian as p products with the unit vectors, LAPACK's SVD)."""
+    import mfbook.limit as limit
+    from mfbook.factorization import hessian
+
+    K = limit._kernel
+    rng = np.random.default_rng(sum(shape) + width)
+    values = rng.standard_normal(shape)
+    mask = rng.random(shape) < 0.6
+    values[0, 0], mask[0, 0] = 0.0, True                 # an observed zero
+    A, B = rng.standard_normal((shape[0], width)), rng.standard_normal((width, shape[1]))
+    b = limit._Batch(values[None], mask[None], width)
+    theta = np.concatenate([A.ravel(), B.ravel()])
+    H = K._hessian(theta, b.Ms[0], b.Vs[0], shape[0], width, shape[1], theta.size)
+    np.testing.assert_allclose(H, hessian(A, B, values, mask), rtol=0, atol=1e-12 * np.abs(H).max())
+    assert np.array_equal(H, H.T)
+    for M in (A @ B, rng.standard_normal(shape), np.outer(rng.standard_normal(shape[0]), np.ones(shape[1]))):
+        U, s, Vt = K._svd(M)
+        np.testing.assert_allclose(s, np.linalg.svd(M, compute_uv=False), rtol=0, atol=1e-13 * s[0])
+        np.testing.assert_allclose(U @ np.diag(s) @ Vt, M, rtol=0, atol=1e-13 * s[0])
+        r = int(np.sum(s > 1e-12 * s[0]))                 # singular vectors of the non-zero values: orthonormal
+        np.testing.assert_allclose(U[:, :r].T @ U[:, :r], np.eye(r), atol=1e-13)
+        np.testing.assert_allclose(Vt[:r] @ Vt[:r].T, np.eye(r), atol=1e-13)
+        short = Vt if shape[0] >= shape[1] else U.T                # the short side: a full orthonormal basis
+        np.testing.assert_allclose(short @ short.T, np.eye(min(shape)), atol=1e-13)
+
+
+@pytest.mark.parametrize("text", ["* * 1 *; -1.73 * * -0.93; * * * *; * 1.33 -4.21 *",
+                                  "* * 0.48 *; * -0.23 * *; 1.05 * 0.32 *; * * * 0.06",
+                                  "* * * *; * -0.38 * *; * * * 2.72; * * -3.24 6.81"])
+def test_disconnected_limits_agree_with_gradient_flow_from_tiny_init(text):
+    """A disconnected problem's limit is put together from its components' paths, and the entries
+    between two components depend on the orientation of each one's escape: the projection of the
+    initial direction and the escape itself must come from the same singular vectors (LAPACK's
+    vectors of -Vs and of 0 * Ms - Vs, which differ only in signed zeros, can have opposite signs:
+    the limit was off by 0.5 to 5.5 on these sweep problems). Reference: gradient flow from init
+    1e-30 (converged in init: from 1e-20 it gives the same to 1e-10)."""
+    q = Completion.parse(text)
+    for seed in (0, 1):
+        limit = small_init_limit(q, seed=seed)
+        assert limit.method == "components"
+        flow = mfbook.gradient_flow(q, init_scale=1e-30, seed=seed, t_max=1e7).W
+        np.testing.assert_allclose(limit.W, flow, rtol=0, atol=1e-4)
