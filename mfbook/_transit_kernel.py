@@ -21,11 +21,6 @@ import numpy as np
 from numba import njit
 
 REACHED, TIMEOUT, UNBOUNDED = 0, 1, 2
-SETTLED = 3   # reached, at a strict local minimum up to the symmetry (an isolated end point; see transit)
-# A narrow transit without the carried direction is first integrated at this tolerance: where it settles
-# (Newton lands on a strict minimum), the end point is the minimum itself, whatever the exact trajectory
-# into its basin; elsewhere (a continuum of minima, a crawl) it is integrated again at the requested one.
-LOOSE_RTOL = 1e-8
 
 
 @njit(cache=True, inline="always")
@@ -469,8 +464,7 @@ def transit(y0, Ms, Vs, d1, d, d2, n, dw, rate, rtol, atol, g0, big, t_limit, ws
     finished by Newton (:func:`newton_snap`): below ``snap`` of the peak gradient once two attempts
     agree, or, on the ``narrow`` path (factors of full rank d: the symmetry is GL(d)), at the first
     attempt that lands on a strict local minimum (:func:`_convex_up_to_symmetry`), already below
-    ``snap_min`` if the loss is also locally convex where the flow is. The outcome is then ``SETTLED``
-    (an isolated end point) rather than ``REACHED``."""
+    ``snap_min`` if the loss is also locally convex where the flow is."""
     p = d1 * d + d * d2
     P2 = y0.size
     S = Bw.size
@@ -493,7 +487,6 @@ def transit(y0, Ms, Vs, d1, d, d2, n, dw, rate, rtol, atol, g0, big, t_limit, ws
     have_snap = False
     loss0 = _loss(y, Ms, Vs, d1, d, d2, n)
     outcome = REACHED
-    strict = False
     while tries <= 100 * max_steps:   # a guard; `late` below ends every run long before
         tries += 1
         err = _dop853_step(y, f, h, Ms, Vs, d1, d, d2, p, dw, rtol, atol, Atab, Bw, E3, E5, K, ys, y_new, work)
@@ -530,12 +523,12 @@ def transit(y0, Ms, Vs, d1, d, d2, n, dw, rate, rtol, atol, g0, big, t_limit, ws
                     W = th[:d1 * d].copy().reshape(d1, d) @ th[d1 * d:].copy().reshape(d, d2)
                     agree = conv and have_snap and np.max(np.abs(W - snapW)) <= 1e-11 * wscale
                     if conv and not agree and narrow:
-                        agree = strict = _convex_up_to_symmetry(th, Ms, Vs, d1, d, d2)
+                        agree = _convex_up_to_symmetry(th, Ms, Vs, d1, d, d2)
                     have_snap = conv
                     if conv:
                         snapW[:] = W
                 else:   # earlier: only from where the loss is locally convex (above) onto a strict minimum
-                    agree = strict = conv and _convex_up_to_symmetry(th, Ms, Vs, d1, d, d2)
+                    agree = conv and _convex_up_to_symmetry(th, Ms, Vs, d1, d, d2)
                 if agree:
                     y[:p] = th
                     close = True
@@ -551,8 +544,6 @@ def transit(y0, Ms, Vs, d1, d, d2, n, dw, rate, rtol, atol, g0, big, t_limit, ws
         if close or left or unb or late:
             if left:
                 y[:] = ybest
-            elif close and strict and outcome == REACHED:
-                outcome = SETTLED
             return y, outcome
     return y, TIMEOUT
 
@@ -1167,11 +1158,6 @@ def limit_path_narrow(delta0, carry, seed, Ms, Vs, n, d1, d, d2, gscale, tscale,
     last_norm = 0.0
     atol = 1e-6 * eps * tscale
     big = (bigf * tscale) ** 2
-    n_obs = 0
-    for i in range(d1):
-        for j in range(d2):
-            if Ms[i, j] != 0.0:
-                n_obs += 1
     for level in range(max_saddles + 1):
         pw = (d1 + d2) * w
         if level > 0:
@@ -1241,17 +1227,9 @@ def limit_path_narrow(delta0, carry, seed, Ms, Vs, n, d1, d, d2, gscale, tscale,
         else:
             y = y0
         t_limit = 200.0 * np.log(1e9) / max(lam, 1e-12)
-        # first at LOOSE_RTOL, unless the carried direction must be exact or the next plateau is likely a
-        # continuum (fewer observations than the dimension (d1 + d2 - wn) wn of the rank-wn matrices, so
-        # an exact fit is not isolated); again at rtol unless that settled
-        loose = not carry and n_obs >= (d1 + d2 - wn) * wn
-        for tol in (max(rtol, LOOSE_RTOL) if loose else rtol, rtol):
-            y_end, outcome = transit(y, Ms, Vs, d1, wn, d2, n, d if carry else 0, lam, tol, atol, gscale, big,
-                                     t_limit, wscale, Atab, Bw, E3, E5, expo, max_steps, gtol, snap, snap_min,
-                                     snap_after, pn <= snap_max_p, np.bool_(True))
-            if outcome == SETTLED or tol == rtol:
-                break
-        y = y_end
+        y, outcome = transit(y, Ms, Vs, d1, wn, d2, n, d if carry else 0, lam, rtol, atol, gscale, big, t_limit,
+                             wscale, Atab, Bw, E3, E5, expo, max_steps, gtol, snap, snap_min, snap_after, pn <= snap_max_p,
+                             np.bool_(True))
         theta = y[:pn].copy()
         if carry:
             delta = y[pn:].copy()

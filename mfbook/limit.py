@@ -529,9 +529,12 @@ def _compiled_batch(batch, problems, seeds, limit, rtol):
                                        n[pick(s)], batch.d1, batch.d, batch.d2, batch.gscale[pick(s)],
                                        batch.tscale[pick(s)], batch.wscale[pick(s)], rtol, limit, full_ok, *method)
 
-    stacked = _shared_out(task(None, np.zeros((R, 0)), np.zeros(R, np.int64)), R)
+    if R == 1 and K.component_counts(batch.Ms)[0] > 1:    # one problem that needs them: draw them at once
+        stacked = task(None, _directions(problems[0].shape, seeds, batch.d), np.array([K.COMPONENTS]))(slice(0, 1))
+    else:
+        stacked = _shared_out(task(None, np.zeros((R, 0)), np.zeros(R, np.int64)), R)
     code = stacked[-1]
-    if code.any():                         # not DONE (0): continued from where they stopped, with the initial directions
+    if np.count_nonzero(code):             # not DONE (0): continued from where they stopped, with the initial directions
         more = np.flatnonzero(code != K.DONE)
         again = _shared_out(task(more, _directions(problems[0].shape, seeds[more], batch.d), code[more]), more.size)
         for x, y in zip(stacked, again):
@@ -546,7 +549,7 @@ def _compiled_batch(batch, problems, seeds, limit, rtol):
         saddles = [Saddle(*s) for s in zip(SW[r, :c], Sloss[r, :c].tolist(), Srank[r, :c].tolist(),
                                            Srate[r, :c].tolist(), Smult[r, :c].tolist())]
         results.append(LimitResult(q, W[r], A[r], B[r], saddles, [], _STATUS[status[r]], _ROUTE[route[r]]))
-    left = list(np.flatnonzero(code == K.NUMPY)) if code.any() else []
+    left = list(np.flatnonzero(code == K.NUMPY)) if np.count_nonzero(code) else []
     if left:
         redo = _numpy_batch(_Batch(batch.V[left], batch.M[left], batch.d), [problems[r] for r in left],
                             [seeds[r] for r in left], limit, rtol, False)
