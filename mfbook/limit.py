@@ -518,25 +518,23 @@ def _compiled_batch(batch, problems, seeds, limit, rtol):
     K = _kernel
     R = batch.R
     seeds = np.asarray(seeds, np.int64)
-    fallback = (seeds + 7919) % 2**32      # each run's own random fallback
-    n = batch.n[:, 0, 0]
-    method = _compiled_method()
-    full_ok = batch.p <= _COMPILED_MAX_P
+    per_run = ((seeds + 7919) % 2**32, batch.Ms, batch.Vs, batch.n[:, 0, 0], batch.gscale, batch.tscale,
+               batch.wscale)          # (the first: each run's own random fallback)
+    fixed = (rtol, limit, batch.p <= _COMPILED_MAX_P) + _compiled_method()
 
-    def task(a, delta, start):             # the runs a (an index array, or a slice for all)
-        pick = (lambda s: s) if a is None else (lambda s: a[s])
-        return lambda s: K.limit_batch(delta[s], start[s], fallback[pick(s)], batch.Ms[pick(s)], batch.Vs[pick(s)],
-                                       n[pick(s)], batch.d1, batch.d, batch.d2, batch.gscale[pick(s)],
-                                       batch.tscale[pick(s)], batch.wscale[pick(s)], rtol, limit, full_ok, *method)
+    def run(rows, delta, start):       # the runs `rows` (an index array or a slice), shared out over the cores
+        fb, Ms, Vs, n, g, t, w = (x[rows] for x in per_run)
+        return _shared_out(lambda s: K.limit_batch(delta[s], start[s], fb[s], Ms[s], Vs[s], n[s], batch.d1, batch.d,
+                                                   batch.d2, g[s], t[s], w[s], *fixed), len(start))
 
     if R == 1 and K.component_counts(batch.Ms)[0] > 1:    # one problem that needs them: draw them at once
-        stacked = task(None, _directions(problems[0].shape, seeds, batch.d), np.array([K.COMPONENTS]))(slice(0, 1))
+        stacked = run(slice(None), _directions(problems[0].shape, seeds, batch.d), np.array([K.COMPONENTS]))
     else:
-        stacked = _shared_out(task(None, np.zeros((R, 0)), np.zeros(R, np.int64)), R)
+        stacked = run(slice(None), np.zeros((R, 0)), np.zeros(R, np.int64))
     code = stacked[-1]
     if np.count_nonzero(code):             # not DONE (0): continued from where they stopped, with the initial directions
         more = np.flatnonzero(code != K.DONE)
-        again = _shared_out(task(more, _directions(problems[0].shape, seeds[more], batch.d), code[more]), more.size)
+        again = run(more, _directions(problems[0].shape, seeds[more], batch.d), code[more])
         for x, y in zip(stacked, again):
             x[more] = y
     Theta, SW, Sloss, Srank, Srate, Smult, count, status, route, code = stacked
