@@ -12,13 +12,15 @@ that limit path instead of a finite-:math:`\\alpha` run:
    is a minimum (by Theorem 1, a global one) and the path ends;
 2. project the carried initial direction :math:`\\delta` onto the top eigenspace of :math:`-H`
    (where that eigenspace is degenerate this projection is what makes the limit depend on the seed);
-3. leave along it: integrate the flow from a point of the unstable manifold expanded to second
-   order, :math:`\\theta_c + \\varepsilon v + \\varepsilon^2 u` with
-   :math:`(2\\lambda_1 I + H)u = -\\tfrac12 \\nabla^3 R_S[v, v]` and :math:`\\varepsilon = 10^{-5}` times the size of
-   a fit (the departure error is :math:`O(\\varepsilon^3)` instead of :math:`O(\\varepsilon^2)` for a first-order
-   start), together with the variational equation :math:`\\dot\\delta = -H(\\theta(t))\\delta` that transports
-   the rest of the initial direction (all but its top-eigenspace part); its fastest-growing part
-   leads the next escape, as at small :math:`\\alpha`;
+3. leave along it: integrate the flow from a point of the unstable manifold, together with the
+   variational equation :math:`\\dot\\delta = -H(\\theta(t))\\delta` that transports the rest of the
+   initial direction (all but its top-eigenspace part); its fastest-growing part leads the next
+   escape, as at small :math:`\\alpha`. The compiled path starts far out on the manifold, from its
+   series :math:`\\theta_c + \\sum_m K_m s^m` (10 terms, :math:`(m\\lambda_1 I + H) K_m = N_m`, the
+   parametrization method: the integrator skips the slow, nearly linear part of the escape); the
+   NumPy path from its second-order expansion :math:`\\theta_c + \\varepsilon v + \\varepsilon^2 u`,
+   :math:`(2\\lambda_1 I + H)u = -\\tfrac12 \\nabla^3 R_S[v, v]`, :math:`\\varepsilon = 10^{-5}` times the
+   size of a fit;
 4. stop near the next critical point (the gradient has fallen below :math:`10^{-6}` of its scale, or
    it passed through a sharp minimum: a plateau that rounding errors already start to leave),
    polish the critical point with Newton steps, and repeat. Each run gets a ``status``:
@@ -27,11 +29,14 @@ that limit path instead of a finite-:math:`\\alpha` run:
    plateaus, or ``max_saddles`` reached).
 
 The integrator is the adaptive Dormand-Prince 8(5,3) method (the tableau of scipy's DOP853) with
-error control on :math:`\\theta`; a slow final approach is finished by pseudo-inverse Newton steps,
-accepted when two attempts agree (on a continuum of critical points they agree only once the
-remaining distance is negligible), or in the narrow pass (below) at once when Newton lands on a
-strict local minimum of the factors at that width (no zero eigenvalue of the Hessian beyond the
-symmetry orbit, no negative one): the flow, already close, converges to it.
+error control on :math:`\\theta`; a slow final approach is finished by Newton steps, accepted when
+two attempts agree (on a continuum of critical points they agree only once the remaining distance
+is negligible), or in the narrow pass (below) at once when, from a point where the loss is locally
+convex up to the symmetry, Newton lands on a strict local minimum of the factors at that width (the
+Hessian plus :math:`c\\,TT^\\top`, :math:`T` the tangents of the symmetry orbit, positive definite):
+the flow, already close, converges to it. Newton steps solve with that gauge-fixed Hessian where
+the factors have full rank (Cholesky, or LU where it is not positive definite), else with the
+pseudo-inverse.
 
 The whole path runs compiled (:mod:`mfbook._transit_kernel`, numba), each run on its own (the runs
 of a batch are shared out over the CPU cores). Two facts make it cheap:
@@ -51,10 +56,14 @@ So the first pass runs without :math:`\\delta` and with factors of width :math:`
 :math:`k`-th plateau and the next (Hessians of 8, 16, 24 parameters instead of 32 for a 4 x 4
 problem), escaping into a new inner direction along the top singular pair of :math:`E` (the step
 sizes do not depend on :math:`\\delta`: the error is measured on :math:`\\theta` alone). A run that
-meets a larger top eigenspace after the first escape is computed again at full width, carrying
-:math:`\\delta`. A run whose narrow transit does not settle within its budget (a stage that crawls)
-is computed again at full width, where, as in floating-point training, rounding errors seed the
-unused inner directions and may end such a stage. Newton steps fix :math:`W` but not the balance
+meets a larger top eigenspace is computed again on the narrow path carrying :math:`\\delta`
+(``method`` ``"narrow carrying"``), or at full width carrying it where an escape needs two new inner
+directions at once. A run whose narrow transit does not settle within its budget (a stage that
+crawls) is computed again at full width (``"full width"``), where, as in floating-point training,
+rounding errors seed the unused inner directions and may end such a stage. A problem whose observed
+entries fall into several components is computed one component at a time (``"components"``): the
+flow decouples on them (chapter 3), and their critical points are merged in the order of their
+escape rates, the factors in one common inner space. Newton steps fix :math:`W` but not the balance
 :math:`A^\\top A = B B^\\top` that the flow conserves (it holds on the whole limit path, which starts
 at 0), so the narrow pass rebalances the factors at each critical point (:math:`A = U S^{1/2}`,
 :math:`B = S^{1/2} V^\\top` from the SVD of :math:`W`); the later path, which on an underdetermined
