@@ -520,10 +520,12 @@ def _shared_out(task, R):
 
 def _compiled_batch(batch, problems, seeds, limit, rtol):
     """:func:`small_init_limit_batch` compiled: the passes of each run in ``_transit_kernel.limit_run``
-    (the module docstring), first without drawing the initial directions; the runs that need them
-    (several components, a degenerate escape, the full width) are continued from where they stopped
-    with them; a run that needs the full width of a problem with too many parameters for the
-    compiled loops is computed on the NumPy path."""
+    (the module docstring), first without drawing the initial directions (most runs never need them,
+    and drawing costs more than their first pass; only a single problem with several components,
+    which certainly needs them, gets them at once); the runs that need them (several components, a
+    degenerate escape, the full width) are continued from where they stopped with them; a run that
+    needs the full width of a problem with too many parameters for the compiled loops is computed
+    on the NumPy path."""
     K = _kernel
     R = batch.R
     seeds = np.asarray(seeds, np.int64)
