@@ -28,6 +28,9 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -r requirements.txt
 	$(PIP) install --quiet --no-deps -e .
+	@# compile the limit kernel once (numba caches it next to the source); otherwise every process that
+	@# first needs it compiles it, two test workers or two notebook executors at the same time
+	$(BIN)/python -c "import mfbook; mfbook.small_init_limit('1 2; 3 *')"
 	touch $(STAMP)
 
 $(VENV)/.installed-%: requirements-%.txt $(STAMP)
