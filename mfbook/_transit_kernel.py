@@ -1601,11 +1601,11 @@ def limit_run(delta0, start, seed, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale,
 
 
 @njit(cache=True, nogil=True)
-def limit_batch(Delta0, start, seeds, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_saddles, full_ok,
+def limit_batch(Delta0, start, seeds, Ms, Vs, n, gscale, tscale, wscale, d1, d, d2, rtol, max_saddles, full_ok,
                 Atab, Bw, E3, E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_min, snap_after,
                 snap_max_p, polish_tol):
     """:func:`limit_run` for every run of a batch (``Delta0``: the initial directions, or an empty row
-    each). Returns the stacked results: theta, saddle W, losses, ranks, rates, multiplicities, number
+    each; the arguments up to ``wscale`` have a row per run, the others are shared). Returns the stacked results: theta, saddle W, losses, ranks, rates, multiplicities, number
     of saddles, status, pass and code of each run. Releases the GIL, so threads can run slices of a
     batch side by side."""
     R = Ms.shape[0]

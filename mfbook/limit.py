@@ -84,7 +84,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .completion import Completion, as_completion
-from .factorization import hessian, hessian_vector_product, init_factors
+from .factorization import hessian
 
 try:  # the compiled integrator (numba); without it the NumPy one below does the same, slower
     import numba
@@ -499,22 +499,25 @@ _ROUTE = ("narrow", "full width", "full width carrying", "narrow carrying", "com
 
 
 def _directions(shape, seeds, d):
-    """The initial directions theta_0 / |theta_0| of the runs (as ``init_factors`` draws them)."""
+    """The initial directions theta_0 / |theta_0| of the runs: the draws of ``init_factors`` (A, then B,
+    from ``default_rng(seed)``), written straight into the rows."""
     delta = np.empty((len(seeds), (shape[0] + shape[1]) * d))
     for r, s in enumerate(seeds):
-        A0, B0 = init_factors(shape, 1.0, s, 2, d)
-        delta[r] = np.concatenate([A0.ravel(), B0.ravel()])
+        np.random.default_rng(s).standard_normal(out=delta[r])
     return delta / np.linalg.norm(delta, axis=1, keepdims=True)
 
 
-def _shared_out(task, R):
-    """``task(slice)`` over slices of 4 runs, on one thread per core (``numba.get_num_threads()``);
-    the outputs concatenated. Small slices, because a few runs cost 100 times the median."""
+def _shared_out(per_run, fixed):
+    """``_kernel.limit_batch(*per_run, *fixed)`` (``per_run``: arrays with a row per run), in slices of 4
+    runs on one thread per core (``numba.get_num_threads()``); the outputs concatenated. Small slices,
+    because a few runs cost 100 times the median."""
+    R = len(per_run[0])
     workers = min(numba.get_num_threads(), R) if R > 1 else 1
     if workers == 1:
-        return task(slice(0, R))
+        return _kernel.limit_batch(*per_run, *fixed)
     with ThreadPoolExecutor(workers) as pool:
-        parts = list(pool.map(task, [slice(i, i + 4) for i in range(0, R, 4)]))
+        parts = list(pool.map(lambda s: _kernel.limit_batch(*(x[s] for x in per_run), *fixed),
+                              [slice(i, i + 4) for i in range(0, R, 4)]))
     return [np.concatenate(piece) for piece in zip(*parts)]
 
 
@@ -531,21 +534,17 @@ def _compiled_batch(batch, problems, seeds, limit, rtol):
     seeds = np.asarray(seeds, np.int64)
     per_run = ((seeds + 7919) % 2**32, batch.Ms, batch.Vs, batch.n[:, 0, 0], batch.gscale, batch.tscale,
                batch.wscale)          # (the first: each run's own random fallback)
-    fixed = (rtol, limit, batch.p <= _COMPILED_MAX_P) + _compiled_method()
-
-    def run(rows, delta, start):       # the runs `rows` (an index array or a slice), shared out over the cores
-        fb, Ms, Vs, n, g, t, w = (x[rows] for x in per_run)
-        return _shared_out(lambda s: K.limit_batch(delta[s], start[s], fb[s], Ms[s], Vs[s], n[s], batch.d1, batch.d,
-                                                   batch.d2, g[s], t[s], w[s], *fixed), len(start))
-
+    fixed = (batch.d1, batch.d, batch.d2, rtol, limit, batch.p <= _COMPILED_MAX_P) + _compiled_method()
     if R == 1 and K.component_counts(batch.Ms)[0] > 1:    # one problem that needs them: draw them at once
-        stacked = run(slice(None), _directions(problems[0].shape, seeds, batch.d), np.array([K.COMPONENTS]))
+        first = (_directions(problems[0].shape, seeds, batch.d), np.array([K.COMPONENTS]))
     else:
-        stacked = run(slice(None), np.zeros((R, 0)), np.zeros(R, np.int64))
+        first = (np.zeros((R, 0)), np.zeros(R, np.int64))
+    stacked = _shared_out(first + per_run, fixed)
     code = stacked[-1]
-    if np.count_nonzero(code):             # not DONE (0): continued from where they stopped, with the initial directions
+    if code.any():             # not DONE (0): continued from where they stopped, with the initial directions
         more = np.flatnonzero(code != K.DONE)
-        again = run(more, _directions(problems[0].shape, seeds[more], batch.d), code[more])
+        again = _shared_out((_directions(problems[0].shape, seeds[more], batch.d), code[more])
+                            + tuple(x[more] for x in per_run), fixed)
         for x, y in zip(stacked, again):
             x[more] = y
     Theta, SW, Sloss, Srank, Srate, Smult, count, status, route, code = stacked
@@ -558,8 +557,8 @@ def _compiled_batch(batch, problems, seeds, limit, rtol):
         saddles = [Saddle(*s) for s in zip(SW[r, :c], Sloss[r, :c].tolist(), Srank[r, :c].tolist(),
                                            Srate[r, :c].tolist(), Smult[r, :c].tolist())]
         results.append(LimitResult(q, W[r], A[r], B[r], saddles, [], _STATUS[status[r]], _ROUTE[route[r]]))
-    left = list(np.flatnonzero(code == K.NUMPY)) if np.count_nonzero(code) else []
-    if left:
+    left = np.flatnonzero(code == K.NUMPY) if code.any() else ()
+    if len(left):
         redo = _numpy_batch(_Batch(batch.V[left], batch.M[left], batch.d), [problems[r] for r in left],
                             [seeds[r] for r in left], limit, rtol, False)
         for r, res in zip(left, redo):

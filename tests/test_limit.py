@@ -30,6 +30,20 @@ def test_four_by_four_learns_rank_by_rank():
         assert plateau == pytest.approx(mfbook.best_rank_k(FOUR, k).loss, rel=1e-6)
 
 
+@pytest.mark.parametrize("shape, width", [((3, 3), 3), ((2, 5), 5), ((5, 3), 2)])
+def test_initial_directions_are_the_draws_of_init_factors(shape, width):
+    """The limit path starts from the direction gradient flow starts from with the same seed: the
+    solver writes the draws straight into a row instead of calling init_factors."""
+    from mfbook import limit
+
+    seeds = [0, 1, 12345]
+    got = limit._directions(shape, seeds, width)
+    for row, seed in zip(got, seeds):
+        A0, B0 = mfbook.init_factors(shape, 1.0, seed=seed, width=width)
+        theta = np.concatenate([A0.ravel(), B0.ravel()])
+        np.testing.assert_allclose(row, theta / np.linalg.norm(theta), rtol=1e-14, atol=0)
+
+
 def test_three_by_three_depends_on_the_seed():
     expected = {0: 0.7069, 1: -0.0127, 2: 0.8512}  # the values the paper's authors saw
     for seed, w12 in expected.items():
@@ -154,7 +168,7 @@ def test_components_and_narrow_carrying_give_the_same_limit(seed):
     q = Completion.parse(THREE)
     b = limit._Batch(q.values[None], q.mask[None], 3)
     out = K.limit_batch(limit._directions(q.shape, [seed], 3), np.array([K.CARRY]), np.array([seed + 7919]), b.Ms,
-                        b.Vs, b.n[:, 0, 0], 3, 3, 3, b.gscale, b.tscale, b.wscale, 1e-10, 5, True,
+                        b.Vs, b.n[:, 0, 0], b.gscale, b.tscale, b.wscale, 3, 3, 3, 1e-10, 5, True,
                         *limit._compiled_method())
     Theta, SW, Sloss, Srank, Srate, Smult, count, status, route, code = out
     assert (apart.method, limit._ROUTE[route[0]], code[0]) == ("components", "narrow carrying", K.DONE)
