@@ -276,10 +276,7 @@ def _newton_step(th, g, Ms, Vs, d1, d, d2, p, gauged):
     if not np.all(np.isfinite(H)):
         return th.copy(), False
     if gauged:
-        G = _gauge_fixed(H, th, d1, d, d2)
-        if _cholesky(G, 1e-10):          # positive definite: near a strict minimum (half the work of LU)
-            return th - _cholesky_solve(G, g), True
-        x, ok = _lu_solve(_gauge_fixed(H, th, d1, d, d2), g.copy(), 1e-10)
+        x, ok = _solve_symmetric(_gauge_fixed(H, th, d1, d, d2), g, 1e-10)
         if ok:
             return th - x, True
     return th - _pinv_step(H, g), True
@@ -428,6 +425,17 @@ def _cholesky_solve(L, b):
             s -= L[j, i] * x[j]
         x[i] = s / L[i, i]
     return x
+
+
+@njit(cache=True)
+def _solve_symmetric(M, b, min_pivot):
+    """(x, ok) with M x = b for the symmetric M: by Cholesky where M is positive definite (about p^3/6
+    operations, half of LU), else by LU with partial pivoting; ok is False where a pivot of that is at
+    most ``min_pivot`` of the largest entry (M numerically singular). M and b are left as they are."""
+    C = M.copy()
+    if _cholesky(C, min_pivot):
+        return _cholesky_solve(C, b), True
+    return _lu_solve(M.copy(), b.copy(), min_pivot)
 
 
 @njit(cache=True)
@@ -744,13 +752,7 @@ def manifold_series(th, v, H, lam, Ms, d1, d, d2, tscale, order):
             Mm = H.copy()
             for q in range(p):
                 Mm[q, q] += m * lam
-            if _cholesky(Mm, 0.0):             # positive definite (up to rounding)
-                K[m] = _cholesky_solve(Mm, rhs)
-            else:
-                Mm = H.copy()
-                for q in range(p):
-                    Mm[q, q] += m * lam
-                K[m], _ = _lu_solve(Mm, rhs, 0.0)
+            K[m], _ = _solve_symmetric(Mm, rhs, 0.0)
         if m >= 1:
             _series_product(K, m, 0, m, d1, d, d2, Wk)
             for i in range(d1):
@@ -1605,9 +1607,9 @@ def limit_batch(Delta0, start, seeds, Ms, Vs, n, gscale, tscale, wscale, d1, d, 
                 Atab, Bw, E3, E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_min, snap_after,
                 snap_max_p, polish_tol):
     """:func:`limit_run` for every run of a batch (``Delta0``: the initial directions, or an empty row
-    each; the arguments up to ``wscale`` have a row per run, the others are shared). Returns the stacked results: theta, saddle W, losses, ranks, rates, multiplicities, number
-    of saddles, status, pass and code of each run. Releases the GIL, so threads can run slices of a
-    batch side by side."""
+    each; the arguments up to ``wscale`` have a row per run, the others are shared). Returns the
+    stacked results: theta, saddle W, losses, ranks, rates, multiplicities, number of saddles, status,
+    pass and code of each run. Releases the GIL, so threads can run slices of a batch side by side."""
     R = Ms.shape[0]
     out = _stacks(R, (d1 + d2) * d, max_saddles + 1, d1, d2)
     Theta, SW, Sloss, Srank, Srate, Smult, count, status, route, code = out
