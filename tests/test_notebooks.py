@@ -59,3 +59,22 @@ def test_install_cell_pins_the_package_version():
 def test_toc_entries_exist():
     for entry in toc_files():
         assert any((ROOT / f"{entry}{ext}").exists() for ext in (".md", ".ipynb")), f"_toc.yml lists missing {entry}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_valid_nbformat_with_unique_cell_ids(path):
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    ids = [cell.get("id") for cell in nb.cells]
+    assert all(ids) and len(set(ids)) == len(ids), f"{path.name}: cell ids missing or repeated"
+
+
+def test_the_notebook_is_the_one_source_of_each_chapter():
+    """No script beside the notebooks generates or rewrites a chapter (CONTRIBUTING.md)."""
+    for script in (ROOT / "tools").rglob("*.py"):
+        text = script.read_text()
+        for path in NOTEBOOKS:
+            assert not (path.name in text and ("nbformat.write" in text or ".write(" in text)), (
+                f"{script.relative_to(ROOT)} writes {path.name}: the notebook must be the one source")
