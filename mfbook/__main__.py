@@ -9,13 +9,45 @@ Explained in: the pipeline chapter.
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import math
 import sys
 
-import numpy as np
+CONVEX_HINT = 'pip install "mfbook[convex]" (or: pip install cvxpy)'
 
 
 def _fmt(W) -> str:
-    return "\n".join("  " + " ".join(f"{x:9.4f}" for x in row) for row in np.asarray(W))
+    return "\n".join("  " + " ".join(f"{x:9.4f}" for x in row) for row in W)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        x = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(x) and 0 < x <= 1e3):
+        raise argparse.ArgumentTypeError(f"{text} must be a positive number no larger than 1e3")
+    return x
+
+
+def _seed(text: str) -> int:
+    try:
+        x = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 0 <= x < 2**63:
+        raise argparse.ArgumentTypeError(f"{text} must be a whole number from 0 to 2**63 - 1")
+    return x
+
+
+def _depth(text: str) -> int:
+    try:
+        x = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= x <= 10:
+        raise argparse.ArgumentTypeError(f"{text} must be a whole number from 1 to 10")
+    return x
 
 
 def main(argv=None) -> int:
@@ -23,30 +55,40 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     c = sub.add_parser("complete", help="complete an incomplete matrix the way small-init training does")
     c.add_argument("matrix", help="rows separated by ';', unknown entries '*' or '?', e.g. \"1 2; 10 *\"")
-    c.add_argument("--init", type=float, default=None,
+    c.add_argument("--init", type=_positive_float, default=None,
                    help="init scale alpha for gradient flow (default: the alpha -> 0 limit)")
-    c.add_argument("--depth", type=int, default=2, help="number of factors (default 2; >2 needs --init)")
-    c.add_argument("--seed", type=int, default=0, help="seed of the initial direction")
+    c.add_argument("--depth", type=_depth, default=2, help="number of factors (default 2; >2 needs --init)")
+    c.add_argument("--seed", type=_seed, default=0, help="seed of the initial direction")
     c.add_argument("--no-convex", action="store_true", help="skip the nuclear-norm reference (no cvxpy)")
     args = parser.parse_args(argv)
+    try:
+        return _complete(args)
+    except (ValueError, TypeError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except Exception as err:   # a solver failure: one line, not a traceback
+        print(f"error: {type(err).__name__}: {err}", file=sys.stderr)
+        return 1
+
+
+def _complete(args) -> int:
+    import numpy as np
 
     from . import connectivity, gradient_flow, min_nuclear_norm, min_rank, nuclear_norm, numerical_rank
     from .completion import Completion
     from .limit import small_init_limit
 
-    try:
-        problem = Completion.parse(args.matrix)
-        if args.init is None:
-            if args.depth != 2:
-                raise ValueError("the alpha -> 0 limit is computed for depth 2; give --init for deeper models")
-            W = small_init_limit(problem, seed=args.seed).W
-            how = "alpha -> 0 limit of gradient flow"
-        else:
-            W = gradient_flow(problem, init_scale=args.init, seed=args.seed, depth=args.depth).W
-            how = f"gradient flow from init scale {args.init:g}, depth {args.depth}"
-    except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    problem = Completion.parse(args.matrix)
+    if args.init is None:
+        if args.depth != 2:
+            raise ValueError("the alpha -> 0 limit is computed for depth 2; give --init for deeper models")
+        W = small_init_limit(problem, seed=args.seed).W
+        how = "alpha -> 0 limit of gradient flow"
+    else:
+        W = gradient_flow(problem, init_scale=args.init, seed=args.seed, depth=args.depth).W
+        how = f"gradient flow from init scale {args.init:g}, depth {args.depth}"
+    if not np.all(np.isfinite(W)):
+        raise RuntimeError("the learned matrix is not finite (the run diverged); try a smaller --init")
     conn = connectivity(problem)
     rank, W_rank = min_rank(problem)
     print(f"problem      : {problem}")
@@ -54,7 +96,11 @@ def main(argv=None) -> int:
     print(f"\nlearned ({how}):\n{_fmt(W)}")
     print(f"  rank {int(numerical_rank(W))}, nuclear norm {nuclear_norm(W):.6f}")
     print(f"\nminimum rank {rank}, e.g.:\n{_fmt(W_rank)}\n  nuclear norm {nuclear_norm(W_rank):.6f}")
-    if not args.no_convex:
+    if args.no_convex:
+        return 0
+    if importlib.util.find_spec("cvxpy") is None:
+        print(f"\nminimum nuclear norm: not computed, it needs cvxpy: {CONVEX_HINT}")
+    else:
         W_nuc = min_nuclear_norm(problem)
         print(f"\nminimum nuclear norm {nuclear_norm(W_nuc):.6f}, e.g.:\n{_fmt(W_nuc)}"
               f"\n  rank {int(numerical_rank(W_nuc, 1e-5))}")
