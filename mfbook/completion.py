@@ -147,6 +147,26 @@ class Completion:
         """n = |S_x|, the number of observed entries (zeros included)."""
         return int(self.mask.sum())
 
+    @property
+    def scale(self) -> float:
+        """:math:`\\max_{S_x} |M_{ij}|`, the size of the data (0 when every observation is 0).
+
+        The completion problems are scale-invariant: the answers for :math:`cM` are :math:`c` times
+        those for :math:`M`. Solvers divide by this scale on the way in and multiply on the way
+        out (:meth:`normalized`), so that they answer the same problem at every scale.
+        """
+        return float(np.max(np.abs(self.values[self.mask])))
+
+    def normalized(self) -> tuple["Completion", float]:
+        """``(problem / scale, scale)``: the same pattern with observations of largest size 1.
+
+        An all-zero problem is returned as it is, with scale 1.
+        """
+        c = self.scale
+        if c == 0.0:
+            return self, 1.0
+        return Completion(self.values / c, self.mask), c
+
     def residual(self, W) -> np.ndarray:
         """:math:`P_{S_x}(W - M)`: the misfit of ``W`` on the observed entries, 0 elsewhere."""
         W = np.asarray(W, dtype=float)

@@ -1,0 +1,54 @@
+"""Whatever the input, a call returns an answer that fits the data or raises a clear error (issue:
+no crash, no silent wrong answer). The completion problems are scale-invariant, and so must the
+solvers be: the answer for c*M is c times the answer for M, at every scale of the data."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import mfbook
+from mfbook import references
+
+SCALES = st.floats(min_value=-200, max_value=200).map(lambda e: 10.0 ** e)
+BASE = {"1 2; 10 *": 20.0, "1 2; * 3": 1.5, "1 2 3; * 4 *; * * 9": 6.0}
+
+
+@settings(max_examples=60, deadline=None)
+@given(c=SCALES, sign=st.sampled_from([1.0, -1.0]), text=st.sampled_from(sorted(BASE)))
+def test_min_rank_answers_the_same_problem_at_every_scale(c, sign, text):
+    p = mfbook.Completion.parse(text)
+    scaled = mfbook.Completion(sign * c * p.values, p.mask)
+    rank, W = mfbook.min_rank(scaled)
+    assert rank == 1                                    # rank 0 at 1e160 / 1e-300 before
+    assert scaled.fits(W, atol=1e-8 * c)                # fits the data to 1e-8 relative
+    assert np.allclose(W / (sign * c), mfbook.min_rank(p)[1], rtol=1e-8, atol=1e-8)
+
+
+@settings(max_examples=25, deadline=None)
+@given(c=SCALES)
+def test_min_nuclear_norm_answers_the_same_problem_at_every_scale(c):
+    p = mfbook.Completion.parse("1 2; 3 *")             # minimum nuclear norm completion: * = 1
+    W = mfbook.min_nuclear_norm(mfbook.Completion(c * p.values, p.mask))
+    assert np.all(np.isfinite(W)) and abs(W[1, 1] / c - 1.0) < 1e-4   # said "infeasible" from 1e10
+
+
+@settings(max_examples=40, deadline=None)
+@given(c=SCALES, k=st.integers(0, 2))
+def test_best_rank_k_scales_with_the_data(c, k):
+    p = mfbook.Completion.parse("4 0.6 1.8 0.8; 6 0.9 2.7 *; 8 2.2 2.6 1.6; 8 2.7 5.1 3.6")
+    unit, big = mfbook.best_rank_k(p, k), mfbook.best_rank_k(mfbook.Completion(c * p.values, p.mask), k)
+    assert np.allclose(big.W / c, unit.W, rtol=1e-9, atol=1e-9)
+    if 1e-290 < unit.loss * c * c < 1e290:   # a loss of data beyond 1e+-150 over/underflows itself
+        assert np.isclose(big.loss / c / c, unit.loss, rtol=1e-9, atol=1e-300)
+
+
+def test_all_zero_observations_have_the_zero_completion():
+    p = mfbook.Completion.parse("0 0; 0 *")
+    assert mfbook.min_rank(p)[0] == 0 and np.all(mfbook.min_nuclear_norm(p) == 0)
+
+
+def test_min_nuclear_norm_refuses_sizes_it_cannot_solve_before_allocating():
+    big = mfbook.Completion.from_arrays(np.ones((1, 2000)))       # asked for 32 TB before
+    with pytest.raises(ValueError, match="problem: min_nuclear_norm supports d1 \\+ d2 <= "):
+        mfbook.min_nuclear_norm(big)
+    assert references.MAX_NUCLEAR_SIZE >= 60                       # 30 x 30 is still served
