@@ -349,7 +349,9 @@ def interact(draw, setup=None, defaults: dict | None = None, **controls):
 
     Returns
     -------
-    The displayed ipywidgets box (live), or None (static).
+    Demo or None
+        Live: a handle on the displayed box (``.box``); it displays nothing itself, so a demo shows
+        once even when ``interact(...)`` is the last line of a cell. Static: None.
     """
     from IPython.display import HTML, display
 
@@ -394,4 +396,18 @@ def interact(draw, setup=None, defaults: dict | None = None, **controls):
     w.interactive_output(refresh, widgets)
     box = w.VBox([w.HBox(list(widgets.values()), layout=w.Layout(flex_flow="row wrap")), message, image])
     display(box)
-    return box
+    return Demo(box)
+
+
+class Demo:
+    """What :func:`interact` returns in a live kernel: the displayed box, as ``.box``.
+
+    Jupyter shows a cell's last value; an ipywidgets box returned there would be shown a second
+    time below the first. A ``Demo`` tells IPython that it has nothing to display.
+    """
+
+    def __init__(self, box):
+        self.box = box
+
+    def _ipython_display_(self):
+        pass

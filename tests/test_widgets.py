@@ -48,7 +48,7 @@ def test_static_mode_follows_environment(monkeypatch):
 
 def test_live_mode_builds_controls_and_survives_errors(monkeypatch):
     monkeypatch.delenv("MFBOOK_STATIC", raising=False)
-    box = widgets.interact(draw, scale=[1.0, -1.0], kind=["a", "b"])
+    box = widgets.interact(draw, scale=[1.0, -1.0], kind=["a", "b"]).box
     slider = box.children[0].children[0]
     slider.value = -1.0            # draw raises ValueError: shown as a message, no exception here
     slider.value = 1.0
@@ -150,3 +150,16 @@ def test_layering_settles_and_hidden_frames_stay_hidden():
         fig.canvas.draw()
         assert np.abs(pixels(png) - pixels(widgets._encode(fig))).max() <= 8
     assert scene.full_draws == 2      # the first frame, and once more when the bars came
+
+
+def test_a_live_demo_is_displayed_once(monkeypatch):
+    """interact displays its box; its return value, the last value of a cell, displays nothing."""
+    from IPython.core.formatters import DisplayFormatter
+
+    monkeypatch.delenv("MFBOOK_STATIC", raising=False)
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda *objs, **kw: shown.extend(objs))
+    demo = widgets.interact(draw, scale=[1.0, -1.0], kind=["a", "b"])
+    assert len(shown) == 1 and shown[0] is demo.box
+    data, _ = DisplayFormatter().format(demo)        # what Jupyter would show for the cell's value
+    assert data == {}
