@@ -7,9 +7,9 @@ Gradient descent with step :math:`\\eta` (``lr``):
 :func:`mfbook.factorization.init_factors`).
 
 ``gradient_flow`` integrates the ODE with an adaptive 8th-order Runge-Kutta method
-(Dormand-Prince 8(5,3), as ``scipy.integrate.solve_ivp(method="DOP853")``) at relative tolerance
-``rtol`` (default 1e-10): for depth 2 and up to 512 parameters compiled with numba
-(:mod:`mfbook._transit_kernel`, the same tableau, error norm and step-size rule as scipy's),
+(Dormand-Prince 8(5,3), :mod:`mfbook.dop853`) at relative tolerance ``rtol`` (default 1e-10): for
+depth 2 and up to 512 parameters compiled with numba (:mod:`mfbook._transit_kernel`, with the
+error norm and step-size rule of ``scipy.integrate.solve_ivp(method="DOP853")``),
 otherwise with scipy. On the long plateaus of small initialization the right-hand side is
 tiny and smooth, so the step size grows and a plateau costs a handful of steps. With the
 defaults, the final :math:`W` of the book's examples agrees with a run at ``rtol=1e-12`` to
@@ -26,7 +26,8 @@ from scipy.integrate import solve_ivp
 
 from .completion import Completion, as_completion
 from .factorization import init_factors, loss_gradient, product
-from .limit import _COMPILED_MAX_P, _TABLEAUS
+from .dop853 import TABLEAU
+from .limit import _COMPILED_MAX_P
 
 try:  # the compiled integrator (numba) for depth 2; without it scipy's solve_ivp does the same, slower
     from . import _transit_kernel as _kernel
@@ -202,7 +203,8 @@ def gradient_flow(problem, init_scale: float = 1e-3, t_max: float = 1e6, tol: fl
                   depth: int = 2, width: int | None = None, rtol: float = 1e-10) -> Trajectory:
     """Gradient flow :math:`\\dot\\theta = -\\nabla R_S(\\theta)` from :math:`\\theta_0 = \\alpha\\,\\mathcal N(0, I)`.
 
-    Integrated by ``solve_ivp(method="DOP853")`` with relative tolerance ``rtol`` and an absolute
+    Integrated by the Dormand-Prince 8(5,3) method (compiled for depth 2 up to 512 parameters, else
+    ``scipy.integrate.solve_ivp(method="DOP853")``) with relative tolerance ``rtol`` and an absolute
     tolerance :math:`10^{-3}\\,\\mathrm{rtol}\\,\\alpha` per parameter, so that the tiny initial
     parameters are followed accurately (and the loss keeps falling at a minimum instead of
     stalling at the stability limit of the explicit method); it stops when :math:`R_S <` ``tol`` or at ``t_max``. The records are
@@ -245,7 +247,7 @@ def gradient_flow(problem, init_scale: float = 1e-3, t_max: float = 1e6, tol: fl
         (d1, d), (_, d2) = shapes
         n = float(mask.sum())
         Ms = np.where(mask, 2.0 / n, 0.0)
-        tab = _TABLEAUS["dop853"]
+        tab = TABLEAU
         t, Y, converged, nfev = _kernel.flow(y0, Ms, Ms * np.where(mask, values, 0.0), d1, d, d2, n, rtol, atol,
                                              float(t_max), float(tol), tab["A"], tab["B"], tab["E3"], tab["E5"],
                                              tab["expo"], _MAX_TRIES)
