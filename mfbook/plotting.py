@@ -46,7 +46,8 @@ def set_style() -> None:
 
 def plot_matrix(W, problem=None, ax=None, fmt="{:.3g}", cmap="RdBu_r", decorate=True):
     """Heat map of ``W`` with its entries written in; observed entries of ``problem`` in bold,
-    the learned (unobserved) ones in italics. Sets the axes' limits to the matrix (also when
+    the learned (unobserved) ones in italics, white on the dark cells, and a star for an entry that
+    is not a number (a missing one, NaN). Sets the axes' limits to the matrix (also when
     autoscaling is off, as in the figure of a demo's ``setup``) and hides the spines, which the
     cells would cover anyway (and do cover in a demo's blitted frames). With ``decorate=False`` only
     the cells and their numbers are added (a demo's ``draw``, whose ``setup`` drew the decorations).
@@ -54,10 +55,13 @@ def plot_matrix(W, problem=None, ax=None, fmt="{:.3g}", cmap="RdBu_r", decorate=
     W = np.asarray(W, float)
     ax = ax or plt.gca()
     mask = as_completion(problem).mask if problem is not None else np.ones(W.shape, bool)
-    lim = np.abs(W).max() or 1.0
-    ax.imshow(W, cmap=cmap, vmin=-lim, vmax=lim)
+    finite = np.isfinite(W)
+    lim = (np.abs(W[finite]).max() if finite.any() else 0.0) or 1.0
+    ax.imshow(np.where(finite, W, 0.0), cmap=cmap, vmin=-lim, vmax=lim)
     for (i, j), x in np.ndenumerate(W):
-        ax.text(j, i, fmt.format(x), ha="center", va="center", fontsize=10,
+        text = fmt.format(x) if np.isfinite(x) else "\u2605"         # a missing entry shows as a star
+        dark = np.isfinite(x) and abs(x) > 0.6 * lim               # the colour map's ends are dark
+        ax.text(j, i, text, ha="center", va="center", fontsize=10, color="white" if dark else "black",
                 fontweight="bold" if mask[i, j] else "normal", fontstyle="normal" if mask[i, j] else "italic")
     if not decorate:
         return ax
