@@ -40,12 +40,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .completion import Completion
+from .completion import Completion, as_completion
 from .connectivity import COMPLETE_BIPARTITE, CONNECTED, DISCONNECTED, connectivity
 
 __all__ = ["Sweep", "default_repeats", "sample_problems", "classify_batch", "train_batch",
            "gradient_descent_compact", "rank_k_fit_batch", "rank_one_feasible", "min_rank_batch", "min_nuclear_norm_batch",
-           "phase_transition", "plot_phase_transition", "plot_fraction", "first_residual_gap", "theorem3_check", "plot_observed", "plot_observation_graph", "KINDS"]
+           "phase_transition", "plot_phase_transition", "plot_fraction", "first_residual_gap", "theorem3_check", "flow_from", "omega_k_stage", "seeded_exit_times", "plot_observed", "plot_observation_graph", "KINDS"]
 
 KINDS = (CONNECTED, COMPLETE_BIPARTITE, DISCONNECTED)
 
@@ -670,33 +670,41 @@ def first_residual_gap(values, masks) -> np.ndarray:
 def theorem3_check(sweep: Sweep, runs, seed=0, rtol: float = 1e-3) -> list[dict]:
     """Follow the :math:`\\alpha \\to 0` limit on some runs and test the hypotheses of Theorem 3 on each.
 
-    Theorem 3 (Bai, Zhao & Zhang 2024): if the trajectory attains an optimum within each invariant
-    manifold :math:`\\Omega_k` and the limit exists and fits the data, the limit has minimum rank. For each
-    run we compute :func:`mfbook.small_init_limit_batch` (saddle to saddle) and the best rank-:math:`k` fits
-    (:func:`rank_k_fit_batch`), and give a verdict:
+    Theorem 3 (Bai, Zhao & Zhang 2024) assumes that :math:`W_t` attains an optimum within **each**
+    invariant manifold :math:`\\Omega_k`, and concludes, if the limit exists and fits the data, that the
+    limit has minimum rank. The slides state the assumption for every :math:`\\Omega_k`, not only for the
+    manifolds that the path happens to visit, and this function tests it *as stated*: for every
+    :math:`k = 0, 1, \\dots, r_{\\min}` (:math:`r_{\\min}` the minimum rank of a completion; above it the
+    theorem needs nothing) the limit path must rest at a rank-:math:`k` critical point whose loss is the
+    best rank-:math:`k` fit (relative ``rtol``, absolute :math:`10^{-9}` times the mean squared observation;
+    the best fit is 0 at :math:`r_{\\min}`). A path that never rests at rank :math:`k` (it jumps from a lower
+    rank straight to a higher one) attains no optimum within :math:`\\Omega_k`, so the assumption fails
+    there, whatever happens later. The best rank-:math:`k` fits come from alternating least squares
+    (:func:`rank_k_fit_batch`), independently of the path.
 
-    * ``"minimum rank"``: the limit fits the data with the minimum rank;
+    For each run we compute :func:`mfbook.small_init_limit_batch` (saddle to saddle; or reuse the paths
+    a ``trainer="limit"`` sweep kept) and give a verdict, the first that applies:
+
+    * ``"minimum rank"``: the limit fits the data with the minimum rank (the conclusion holds, whether
+      or not the assumption does);
     * ``"no finite limit"``: the factors grow without bound on the path (status ``"unbounded"``): the
       hypothesis that the limit exists fails;
-    * ``"limit does not fit"``: the computed path ends without fitting the data or stalls (status
-      ``"stalled"``): the hypothesis that the limit is a global optimum fails, or the path is longer
-      than the solver follows;
-    * ``"skips rank k"``: the path goes from a rank-:math:`k` plateau straight to a higher rank, so it never
-      rests at an optimum within :math:`\\Omega_{k+1}` (in a connected pattern: a stage that crawls, left
-      at full width through inner directions seeded by rounding errors: ``method`` is ``"full width"``
-      or ``"full width carrying"``);
-    * ``"stalls above best rank-k fit"``: the path rests at rank :math:`k` at a loss above the best
-      rank-:math:`k` fit (relative ``rtol``, absolute :math:`10^{-9}` times the data level; the best fit is 0 from
-      the minimum rank on), so the optimum within :math:`\\Omega_k` is not attained on the computed path;
+    * ``"limit does not fit"``: the computed path ends without fitting the data or stalls: the
+      hypothesis that the limit is a global optimum fails, or the path is longer than the solver follows;
+    * ``"skips rank k"``: the path never rests at rank :math:`k \\le r_{\\min}` (smallest such :math:`k`);
+    * ``"stalls above best rank-k fit"``: it rests at rank :math:`k \\le r_{\\min}` above the best
+      rank-:math:`k` fit;
     * ``"unexplained"``: every hypothesis holds and yet the rank is not minimal -- this would contradict
       the theorem.
 
     Returns
     -------
     list of dict
-        One per run: ``run``, ``verdict``, ``status`` and ``method`` (of the limit solver), ``limit_rank``, ``ranks`` (rank at each plateau), ``plateaus``
-        (loss at each plateau), ``best`` (best fit of the rank of each plateau), ``best_by_rank``
-        (best fit for ranks 0..d), ``W`` (the limit).
+        One per run: ``run``, ``verdict``, ``hypothesis`` (True when an optimum is attained within
+        every :math:`\\Omega_k`, :math:`k \\le r_{\\min}`), ``unattained`` (the ranks :math:`k \\le r_{\\min}` where
+        it is not), ``status`` and ``method`` of the limit solver, ``limit_rank``, ``ranks`` (rank at
+        each plateau), ``plateaus`` (loss at each plateau), ``best`` (best fit of the rank of each
+        plateau), ``best_by_rank`` (best fit for ranks 0..d), ``W`` (the limit).
 
     Explained in: chapter 2 (Connectivity, the runs that miss the minimum rank).
     """
@@ -722,27 +730,157 @@ def theorem3_check(sweep: Sweep, runs, seed=0, rtol: float = 1e-3) -> list[dict]
         W = res.W
         fits = np.all(np.isfinite(W)) and res.loss <= 1e-8 * level
         status = getattr(res, "status", "converged")
-        verdict = "unexplained"
-        if fits and res.rank == sweep.min_rank[r]:
+        r_min = int(sweep.min_rank[r])
+        unattained, why = [], {}
+        for k in range(r_min + 1):
+            rested = [loss for rank, loss in zip(ranks, plateaus) if rank == k]
+            if not rested:
+                unattained.append(k)
+                why[k] = f"skips rank {k}"
+            elif min(rested) > best[j, k] * (1 + rtol) + 1e-9 * level:
+                unattained.append(k)
+                why[k] = f"stalls above best rank-{k} fit"
+        if fits and res.rank == r_min:
             verdict = "minimum rank"
         elif status == "unbounded":
             verdict = "no finite limit"
         elif not fits or status != "converged":
             verdict = "limit does not fit"
+        elif unattained:
+            verdict = why[unattained[0]]
         else:
-            for a, b in zip(ranks, ranks[1:]):
-                if b > a + 1:
-                    verdict = f"skips rank {a + 1}"
-                    break
-            else:
-                for k, loss in zip(ranks, plateaus):
-                    if k < len(best[j]) and loss > best[j, k] * (1 + rtol) + 1e-9 * level:
-                        verdict = f"stalls above best rank-{k} fit"
-                        break
-        out.append({"run": int(r), "verdict": verdict, "status": status, "method": getattr(res, "method", None),
+            verdict = "unexplained"
+        out.append({"run": int(r), "verdict": verdict, "hypothesis": not unattained, "unattained": unattained,
+                    "status": status, "method": getattr(res, "method", None),
                     "limit_rank": int(res.rank), "ranks": ranks,
                     "plateaus": plateaus, "best": np.array([best[j, min(k, d)] for k in ranks]),
                     "best_by_rank": best[j], "W": W})
+    return out
+
+
+def flow_from(problem, A0, B0, t_max: float, rtol: float = 1e-10, atol: float | None = None,
+              tol: float = 0.0, max_steps: int = 1_000_000):
+    """Gradient flow of :math:`R_S` on :math:`W = AB` from a given point :math:`(A_0, B_0)` of any width.
+
+    :func:`mfbook.gradient_flow` starts from :math:`\\alpha` times a Gaussian draw; the experiments on the
+    runs that miss the minimum rank need other starts: factors of width :math:`k` (the flow inside
+    :math:`\\Omega_k`, where no unused inner direction exists), or a width-:math:`k` start completed to full
+    width with a component of chosen size :math:`\\varepsilon` in the unused inner directions. Same
+    integrator as :func:`mfbook.gradient_flow` (compiled DOP853, relative tolerance ``rtol``, absolute
+    ``atol``, default :math:`10^{-3}\\,\\mathrm{rtol}` times the smallest non-zero entry scale of the start).
+
+    Returns
+    -------
+    t : ndarray, shape (T,)
+        Flow time of each accepted step.
+    A, B : ndarray, shapes (T, d1, width) and (T, width, d2)
+        The factors at those times.
+    done : bool
+        True if the loss went below ``tol`` before ``t_max``.
+
+    Explained in: chapter 2 (Connectivity, the runs that miss the minimum rank).
+    """
+    from .limit import _TABLEAUS
+    from .training import _kernel
+
+    problem = as_completion(problem)
+    A0, B0 = np.asarray(A0, float), np.asarray(B0, float)
+    (d1, d), (d_, d2) = A0.shape, B0.shape
+    if d != d_ or (d1, d2) != problem.shape:
+        raise ValueError(f"factors of shapes {A0.shape} and {B0.shape} do not fit a {problem.shape} problem")
+    y0 = np.concatenate([A0.ravel(), B0.ravel()])
+    if atol is None:
+        nz = np.abs(y0[y0 != 0])
+        atol = 1e-3 * rtol * (float(nz.min()) if nz.size else 1.0)
+    mask, values = problem.mask, problem.values
+    n = float(mask.sum())
+    Ms = np.where(mask, 2.0 / n, 0.0)
+    tab = _TABLEAUS["dop853"]
+    t, Y, done, _ = _kernel.flow(y0, Ms, Ms * np.where(mask, values, 0.0), d1, d, d2, n, float(rtol), float(atol),
+                                 float(t_max), float(tol), tab["A"], tab["B"], tab["E3"], tab["E5"], tab["expo"],
+                                 int(max_steps))
+    return np.asarray(t), Y[:, :d1 * d].reshape(-1, d1, d), Y[:, d1 * d:].reshape(-1, d, d2), bool(done)
+
+
+def omega_k_stage(problem, k: int, init_scale: float = 1e-6, seed=0, t_max: float = 1e6, tol: float = 1e-16,
+                  max_steps: int = 200_000) -> dict:
+    """Gradient flow inside :math:`\\Omega_{\\le k}`: factors of width ``k`` from :math:`\\alpha\\,\\mathcal N(0, I)`.
+
+    With width :math:`k` there is no unused inner direction that rounding errors or a finite
+    initialization could seed, so the rank-:math:`k` stage runs for as long as it takes: to a fit, to
+    another critical point, or outwards with growing factors.
+
+    Parameters
+    ----------
+    problem : Completion or str
+    k : int
+        Width of the factors.
+    init_scale, seed
+        :math:`\\alpha` and the seed of the initial draw (as :func:`mfbook.gradient_flow`).
+    t_max, tol, max_steps
+        Longest flow time; stop once the loss is below ``tol`` times the mean squared observation;
+        largest number of integrator steps.
+
+    Returns
+    -------
+    dict
+        ``t``, ``loss``, ``norm`` (:math:`\\|A\\|_F^2 + \\|B\\|_F^2`)^(1/2), ``sigma`` (top singular value of
+        the residual gradient :math:`E = \\frac2n\\mathcal P_{S_x}(W - M)`, the growth rate of a new inner
+        direction), ``sv`` (singular values of :math:`W`) along the flow; ``A``, ``B`` (the factors
+        along the flow), ``level`` (mean squared observation), ``done`` (loss below ``tol``).
+
+    Explained in: chapter 2 (Connectivity, the runs that miss the minimum rank).
+    """
+    from .factorization import init_factors
+
+    problem = as_completion(problem)
+    A0, B0 = init_factors(problem.shape, init_scale, seed, width=int(k))
+    level = float(np.mean(problem.values[problem.mask] ** 2))
+    t, A, B, done = flow_from(problem, A0, B0, t_max, atol=1e-3 * 1e-10 * init_scale, tol=tol * level,
+                              max_steps=max_steps)
+    W = A @ B
+    D = np.where(problem.mask, W - problem.values, 0.0)
+    n = float(problem.mask.sum())
+    return {"t": t, "loss": np.sum(D * D, axis=(1, 2)) / n,
+            "norm": np.sqrt(np.sum(A * A, axis=(1, 2)) + np.sum(B * B, axis=(1, 2))),
+            "sigma": np.linalg.svd(2.0 / n * D, compute_uv=False)[:, 0],
+            "sv": np.linalg.svd(W, compute_uv=False), "A": A, "B": B, "level": level, "done": done}
+
+
+def seeded_exit_times(problem, stage: dict, eps, start: int, t_max: float = 1e4, threshold: float = 1e-3,
+                      seed=0) -> np.ndarray:
+    """Leave the rank-:math:`k` stage through unused inner directions seeded on purpose.
+
+    From the point ``start`` (an index into ``stage``, the result of :func:`omega_k_stage`) the factors
+    of width :math:`k` are completed to width :math:`\\max(d_1, d_2)` with new inner directions of size
+    ``eps`` (a fixed Gaussian direction scaled to Frobenius norm ``eps`` in :math:`A` and in :math:`B`),
+    and the full-width flow runs until :math:`\\sigma_{k+1}(W)` exceeds ``threshold`` times
+    :math:`\\sigma_1(W)`. Sizes far above rounding errors (:math:`10^{-16}` of the factors) make an exit
+    that is caused by the seed, not by rounding.
+
+    Returns
+    -------
+    ndarray, shape (len(eps),)
+        Flow time from ``start`` to the exit (``inf`` if none before ``t_max``).
+
+    Explained in: chapter 2 (Connectivity, the runs that miss the minimum rank).
+    """
+    problem = as_completion(problem)
+    A_k, B_k = stage["A"][start], stage["B"][start]
+    (d1, k), d2 = A_k.shape, B_k.shape[1]
+    d = max(d1, d2)
+    rng = _rng(seed)
+    GA, GB = rng.standard_normal((d1, d - k)), rng.standard_normal((d - k, d2))
+    GA, GB = GA / np.linalg.norm(GA), GB / np.linalg.norm(GB)
+    out = np.full(len(eps), np.inf)
+    for i, e in enumerate(eps):
+        A0 = np.concatenate([A_k, e * GA], axis=1)
+        B0 = np.concatenate([B_k, e * GB], axis=0)
+        t, A, B, _ = flow_from(problem, A0, B0, t_max, atol=1e-3 * 1e-10 * e)
+        s = np.linalg.svd(A @ B, compute_uv=False)
+        hit = np.flatnonzero(s[:, k] > threshold * s[:, 0])
+        if hit.size:
+            out[i] = t[hit[0]]
     return out
 
 

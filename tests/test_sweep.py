@@ -161,3 +161,30 @@ def test_limit_sweep_keeps_its_paths_for_the_theorem_check():
     checks = sweep.theorem3_check(S, [0, 1])
     assert [c["ranks"] for c in checks] == [r.ranks for r in S.info["limit_results"]]
     assert all(c["verdict"] != "unexplained" for c in checks)
+
+
+def test_theorem3_check_tests_the_assumption_on_every_omega_k_up_to_the_minimum_rank():
+    # a connected rank-3 problem (10 of 16 entries) whose limit path rests at ranks 0, 1 and then 3,
+    # while a rank-2 completion exists: no optimum is attained within Omega_2, so the assumption of
+    # Theorem 3 as stated fails -- although every manifold the path visits is left at its optimum
+    rank, n, truth, mask = sweep.sample_problems(ranks=(1, 2, 3), sizes=range(1, 17), repeats=3, seed=0)
+    sub = (rank[125:126], n[125:126], truth[125:126], mask[125:126])
+    S = sweep.phase_transition(problems=sub, trainer="limit", seed=0)
+    assert S.kind[0] == "connected" and S.min_rank[0] == 2
+    (check,) = sweep.theorem3_check(S, [0])
+    assert check["ranks"] == [0, 1, 3]
+    for k, loss in zip(check["ranks"][:2], check["plateaus"][:2]):   # the visited ranks are optimal
+        assert abs(loss - check["best_by_rank"][k]) <= 1e-6 * max(1.0, loss)
+    assert check["hypothesis"] is False and check["unattained"] == [2]
+    assert check["verdict"] == "skips rank 2" and check["limit_rank"] == 3
+
+
+def test_flow_from_matches_gradient_flow_and_keeps_the_width():
+    p = mfbook.Completion.parse("1 2 *; 3 * 6; * 4 5")
+    A0, B0 = mfbook.factorization.init_factors(p.shape, 1e-3, seed=2, width=1)
+    t, A, B, done = sweep.flow_from(p, A0, B0, t_max=200.0, atol=1e-3 * 1e-10 * 1e-3)
+    ref = mfbook.gradient_flow(p, init_scale=1e-3, seed=2, width=1, t_max=200.0, tol=0.0)
+    assert A.shape[1:] == (3, 1) and B.shape[1:] == (1, 3) and not done
+    assert np.allclose(A[-1] @ B[-1], ref.W, atol=1e-8)
+    with pytest.raises(ValueError):
+        sweep.flow_from(p, A0, B0.T, t_max=1.0)
