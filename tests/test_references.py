@@ -68,3 +68,13 @@ def test_remembered_references_are_copies_and_keyed_by_the_problem():
     assert min_rank("1 2; 10 *")[1][1, 1] == pytest.approx(20.0, abs=1e-8)
     assert min_rank("1 2; 11 *")[1][1, 1] == pytest.approx(22.0, abs=1e-8)   # another problem, another answer
     assert min_rank("1 2; 10 *", tol=1e-10)[0] == 1
+
+
+def test_min_rank_decides_rank_one_exactly_where_alternating_least_squares_crawls():
+    # a connected pattern whose six entries form a spanning tree of G_M: a rank-one completion
+    # exists, but alternating least squares crawls on it and min_rank used to answer 2
+    tree = mfbook.Completion.parse("* -0.287 -0.675 *; * * * 0.763; * -0.024 * -0.018; * * -0.729 *")
+    rank, W = mfbook.min_rank(tree)
+    assert rank == 1 and tree.fits(W, atol=1e-12) and np.linalg.matrix_rank(W) == 1
+    inconsistent = mfbook.Completion.parse("1 2; 3 4")                 # the only cycle disagrees
+    assert mfbook.min_rank(inconsistent)[0] == 2
