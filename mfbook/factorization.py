@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .seeding import generator
+
 __all__ = [
     "product",
     "loss",
@@ -57,13 +59,13 @@ def init_factors(shape, init_scale: float, seed=0, depth: int = 2, width: int | 
 
     The standard normal draws come from ``numpy.random.default_rng(seed)`` factor by factor,
     so ``gradient_descent``, ``gradient_flow`` and ``small_init_limit`` with the same seed start
-    from the same direction.
+    from the same direction (the book's seed convention: :mod:`mfbook.seeding`).
 
     Explained in: chapter 1 (Background).
     """
     if not (np.isfinite(init_scale) and init_scale > 0):
         raise ValueError(f"init_scale must be a positive number, got {init_scale}")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = generator(seed)
     return [init_scale * rng.standard_normal(s) for s in factor_shapes(shape, depth, width)]
 
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .completion import as_completion
+from .seeding import generator
 
 __all__ = ["nuclear_norm", "min_frobenius", "min_nuclear_norm", "best_rank_k", "BestRankK", "min_rank",
            "rank_k_fit_batch", "rank_one_feasible", "min_rank_batch", "min_nuclear_norm_batch"]
@@ -214,7 +215,7 @@ def _best_rank_k(problem, k, restarts, seed, iters, tol, target) -> BestRankK:
     if k == 0:
         W = np.zeros(problem.shape)
         return BestRankK(W, float(problem.loss(W)), restarts, restarts)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = generator(seed)
     scale = np.sqrt(np.abs(M[problem.mask]).mean() + 1e-12)
     U = scale * rng.standard_normal((restarts, d1, k))
     V = scale * rng.standard_normal((restarts, d2, k))
@@ -306,7 +307,7 @@ def rank_k_fit_batch(values, masks, k: int, restarts: int = 8, iters: int = 3000
     if k == 0:
         return np.sum(Mz ** 2, axis=(1, 2)) / n
     target = np.full(R, -1.0) if target is None else np.asarray(target, float)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = generator(seed)
     level = np.sqrt(np.abs(Mz).sum(axis=(1, 2)) / n + 1e-12)[:, None, None, None]
     U = level * rng.standard_normal((R, restarts, d1, k))
     V = level * rng.standard_normal((R, restarts, d2, k))
@@ -424,7 +425,7 @@ def min_rank_batch(values, masks, upper=None, tol: float = 1e-10, restarts: int 
     level = np.sum(np.where(masks, values, 0.0) ** 2, axis=(1, 2)) / masks.sum(axis=(1, 2)) + 1e-300
     result = upper.copy()
     undecided = np.ones(R, bool)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = generator(seed)
     for k in range(top):
         idx = np.flatnonzero(undecided & (upper > k))
         if idx.size == 0:

@@ -43,6 +43,7 @@ import numpy as np
 from .completion import Completion, as_completion
 from .connectivity import COMPLETE_BIPARTITE, CONNECTED, DISCONNECTED, connectivity
 from .references import min_nuclear_norm_batch, min_rank_batch, rank_k_fit_batch, rank_one_feasible
+from .seeding import generator
 
 __all__ = ["Sweep", "default_repeats", "sample_problems", "classify_batch", "train_batch",
            "gradient_descent_compact", "phase_transition", "plot_phase_transition", "plot_fraction", "first_residual_gap", "theorem3_check", "flow_from", "omega_k_stage", "seeded_exit_times", "plot_observed", "plot_observation_graph", "KINDS"]
@@ -57,10 +58,6 @@ def default_repeats() -> int:
     """
     full = os.environ.get("MFBOOK_FULL", "") == "1" or os.environ.get("MFBOOK_STATIC", "") == "1"
     return 10 if full else 3
-
-
-def _rng(seed):
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
 def sample_problems(ranks=(1, 2, 3), sizes=range(1, 17), repeats: int | None = None, d: int = 4, seed=0):
@@ -98,7 +95,7 @@ def sample_problems(ranks=(1, 2, 3), sizes=range(1, 17), repeats: int | None = N
         raise ValueError(f"ranks must lie in 1..{d}, got {ranks}")
     if any(not 1 <= s <= d * d for s in sizes):
         raise ValueError(f"sample sizes must lie in 1..{d * d}, got {sizes}")
-    rng = _rng(seed)
+    rng = generator(seed)
     rank = np.repeat(ranks, len(sizes) * repeats)
     n = np.tile(np.repeat(sizes, repeats), len(ranks))
     R = rank.size
@@ -156,7 +153,7 @@ def gradient_descent_compact(values, masks, init_scale: float = 1e-8, lr: float 
         raise ValueError(f"values and masks must be stacks of equal shape (R, d1, d2); got {values.shape}, {masks.shape}")
     n = np.maximum(masks.sum(axis=(1, 2)), 1)
     mean_square = np.sum(np.where(masks, values, 0.0) ** 2, axis=(1, 2)) / n
-    return gradient_descent_batch(values, masks, init_scale, lr, max_steps, tol * mean_square, _rng(seed),
+    return gradient_descent_batch(values, masks, init_scale, lr, max_steps, tol * mean_square, seed,
                                   check_every=check_every)
 
 
@@ -167,13 +164,14 @@ def train_batch(values, masks, trainer: str = "gd", init_scale: float = 1e-8, lr
     Parameters
     ----------
     values, masks : array_like, shape (R, d1, d2)
-    trainer : {"gd", "gd-reference", "limit"}
+    trainer : {"gd", "limit"}
         ``"gd"``: :func:`gradient_descent_compact` at ``init_scale`` (finite initialization);
-        ``"gd-reference"``: the same iteration through :func:`mfbook.gradient_descent_batch`;
         ``"limit"``: the :math:`\\alpha \\to 0` limit, :func:`mfbook.small_init_limit_batch`
         (``init_scale``, ``lr``, ``max_steps``, ``tol`` are then unused; run ``r`` uses seed ``seed + r``).
-    init_scale, lr, max_steps, tol, seed
+    init_scale, lr, max_steps, tol
         As in :func:`gradient_descent_compact`.
+    seed : int or sequence of int
+        Run ``r`` has seed ``seed + r`` for either trainer (:mod:`mfbook.seeding`).
 
     Returns
     -------
@@ -190,10 +188,6 @@ def train_batch(values, masks, trainer: str = "gd", init_scale: float = 1e-8, lr
     res = None
     if trainer == "gd":
         W, loss, _ = gradient_descent_compact(values, masks, init_scale, lr, max_steps, tol, seed)
-    elif trainer == "gd-reference":
-        from .training import gradient_descent_batch
-
-        W, loss, _ = gradient_descent_batch(values, masks, init_scale, lr, max_steps, tol, seed)
     elif trainer == "limit":
         from .limit import small_init_limit_batch
 
@@ -201,7 +195,7 @@ def train_batch(values, masks, trainer: str = "gd", init_scale: float = 1e-8, lr
         W = np.stack([r.W for r in res])
         loss = np.array([r.loss for r in res])
     else:
-        raise ValueError(f"unknown trainer {trainer!r}: use 'gd', 'gd-reference' or 'limit'")
+        raise ValueError(f"unknown trainer {trainer!r}: use 'gd' or 'limit'")
     return (W, loss, res) if return_results else (W, loss)
 
 
@@ -304,7 +298,7 @@ def phase_transition(ranks=(1, 2, 3), sizes=range(1, 17), repeats: int | None = 
     from .limit import numerical_rank
     from .references import nuclear_norm
 
-    rng = _rng(seed)
+    rng = generator(seed)
     if problems is None:
         problems = sample_problems(ranks, sizes, repeats, d, rng)
     rank, n, truth, mask = problems
@@ -666,7 +660,7 @@ def seeded_exit_times(problem, stage: dict, eps, start: int, t_max: float = 1e4,
     A_k, B_k = stage["A"][start], stage["B"][start]
     (d1, k), d2 = A_k.shape, B_k.shape[1]
     d = max(d1, d2)
-    rng = _rng(seed)
+    rng = generator(seed)
     GA, GB = rng.standard_normal((d1, d - k)), rng.standard_normal((d - k, d2))
     GA, GB = GA / np.linalg.norm(GA), GB / np.linalg.norm(GB)
     out = np.full(len(eps), np.inf)

@@ -26,6 +26,7 @@ from scipy.integrate import solve_ivp
 
 from .completion import Completion, as_completion
 from .factorization import init_factors, loss_gradient, product
+from .seeding import run_seeds
 from .dop853 import TABLEAU
 from .limit import _COMPILED_MAX_P
 
@@ -279,15 +280,17 @@ def gradient_descent_batch(values, masks, init_scale: float = 1e-3, lr: float = 
 
     All runs advance together with batched matrix products. Every ``check_every`` steps the
     losses are checked and the runs whose loss is below ``tol`` leave the batch, so late steps
-    only touch the slow runs. Each run has its own initial direction, drawn from one generator
-    (all of :math:`A` first, then all of :math:`B`).
+    only touch the slow runs. Run ``r`` starts where :func:`gradient_descent` with seed ``seed + r``
+    starts (:mod:`mfbook.seeding`), so it does not depend on the other runs of the batch.
 
     Parameters
     ----------
     values, masks : array_like, shape (R, d1, d2)
         Stacked problems (values where unobserved are ignored).
-    init_scale, lr, max_steps, seed, width
+    init_scale, lr, max_steps, width
         As in :func:`gradient_descent`.
+    seed : int or sequence of int
+        Run ``r`` has seed ``seed + r`` (or ``seed[r]``).
     tol : float or array_like, shape (R,)
         A run stops once :math:`R_S <` its ``tol``.
     check_every : int
@@ -316,10 +319,10 @@ def gradient_descent_batch(values, masks, init_scale: float = 1e-3, lr: float = 
     _check_positive("lr", lr)
     _check_positive("init_scale", init_scale)
     R, d1, d2 = values.shape
-    rng = np.random.default_rng(seed)
     d = max(d1, d2) if width is None else int(width)
-    A = init_scale * rng.standard_normal((R, d1, d))
-    B = init_scale * rng.standard_normal((R, d, d2))
+    starts = [init_factors((d1, d2), init_scale, s, width=d) for s in run_seeds(seed, R)]
+    A = np.stack([a for a, _ in starts])
+    B = np.stack([b for _, b in starts])
     V = np.where(masks, values, 0.0)
     n = masks.sum(axis=(1, 2))
     target = np.broadcast_to(np.asarray(tol, float), (R,))
