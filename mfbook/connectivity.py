@@ -26,11 +26,13 @@ import numpy as np
 
 from .completion import as_completion
 
-__all__ = ["observation_matrix", "observation_graph", "connectivity", "Component", "Connectivity"]
+__all__ = ["observation_matrix", "observation_graph", "connectivity", "Component", "Connectivity", "KINDS"]
 
 CONNECTED = "connected"
 COMPLETE_BIPARTITE = "disconnected-complete-bipartite"
 DISCONNECTED = "disconnected"
+#: the three classes of Definition 3, in the order the book lists them
+KINDS = (CONNECTED, COMPLETE_BIPARTITE, DISCONNECTED)
 
 
 def observation_matrix(problem) -> np.ndarray:

@@ -41,14 +41,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .completion import Completion, as_completion
-from .connectivity import COMPLETE_BIPARTITE, CONNECTED, DISCONNECTED, connectivity
+from .connectivity import KINDS, connectivity
 from .references import min_nuclear_norm_batch, min_rank_batch, rank_k_fit_batch, rank_one_feasible
 from .seeding import generator
 
 __all__ = ["Sweep", "default_repeats", "sample_problems", "classify_batch", "train_batch",
-           "gradient_descent_compact", "phase_transition", "plot_phase_transition", "plot_fraction", "first_residual_gap", "theorem3_check", "flow_from", "omega_k_stage", "seeded_exit_times", "plot_observed", "plot_observation_graph", "KINDS"]
+           "gradient_descent_compact", "phase_transition", "first_residual_gap", "theorem3_check", "flow_from", "omega_k_stage", "seeded_exit_times", "KINDS"]
 
-KINDS = (CONNECTED, COMPLETE_BIPARTITE, DISCONNECTED)
 
 
 def default_repeats() -> int:
@@ -341,104 +340,6 @@ def phase_transition(ranks=(1, 2, 3), sizes=range(1, 17), repeats: int | None = 
     return Sweep(rank, n, truth, mask, kind, W, loss, learned_rank, learned_nuclear, mr, mn, info)
 
 
-_KIND_LABELS = {CONNECTED: "connected", COMPLETE_BIPARTITE: "disconnected, complete bipartite components",
-                DISCONNECTED: "other disconnected"}
-
-
-def _shade(kind_color, n, n_max):
-    """``kind_color`` darkened with the sample size: light for few samples, dark for many."""
-    import matplotlib.colors as mcolors
-
-    base = np.array(mcolors.to_rgb(kind_color))
-    t = 0.25 + 0.75 * (np.asarray(n, float) / n_max)          # 0.25 .. 1
-    light = 1 - t[:, None] * (1 - base)                         # blend with white
-    return np.clip(light * (1.15 - 0.3 * t[:, None]), 0, 1)     # and darken the largest n a little
-
-
-def plot_phase_transition(sweep: Sweep, axes=None, highlight=None):
-    """The paper's Fig. 1 view of a sweep: learned vs reference, one point per run.
-
-    Left: nuclear norm of the learned matrix against the minimum nuclear norm. Right: learned rank
-    against the minimum rank (jittered); nuclear norms beyond 1.5 times the largest minimum (and runs
-    that did not converge) are drawn at the top edge. Colour = connectivity class, darker = more samples;
-    ``highlight`` (boolean mask) draws those runs large with a black edge and fades the others.
-
-    Explained in: chapter 2 (Connectivity, the phase transition).
-    """
-    import matplotlib.pyplot as plt
-
-    from .plotting import KIND_COLORS
-
-    if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(9, 3.8))
-    n_max = max(int(sweep.n.max()), 1)
-    top = 1.5 * float(np.nanmax(sweep.min_nuclear))
-    shown_nuclear = np.minimum(np.where(np.isfinite(sweep.learned_nuclear), sweep.learned_nuclear, top), top)
-    jitter = np.random.default_rng(0).uniform(-0.18, 0.18, (2, len(sweep)))
-    fade = np.zeros(len(sweep), bool) if highlight is None else ~np.asarray(highlight, bool)
-    for kind in KINDS:
-        for faded in (True, False):
-            sel = (sweep.kind == kind) & (fade == faded)
-            if not sel.any():
-                continue
-            c = _shade(KIND_COLORS[kind], sweep.n[sel], n_max)
-            style = dict(s=14, alpha=0.25) if faded else dict(s=40 if highlight is not None else 18,
-                                                              edgecolors="k" if highlight is not None else "none",
-                                                              linewidths=0.6, alpha=0.9)
-            label = None if faded else _KIND_LABELS[kind]
-            axes[0].scatter(sweep.min_nuclear[sel], shown_nuclear[sel], c=c, label=label, **style)
-            axes[1].scatter(sweep.min_rank[sel] + jitter[0, sel], sweep.learned_rank[sel] + jitter[1, sel], c=c,
-                            **style)
-    axes[0].plot([0, top], [0, top], color="0.5", lw=1, zorder=0)
-    axes[0].set_xlim(-0.02 * top, top * 1.02)
-    axes[0].set_ylim(-0.02 * top, top * 1.02)
-    axes[0].set_xlabel("minimum nuclear norm")
-    axes[0].set_ylabel("nuclear norm of learned $W$")
-    d = sweep.truth.shape[1]
-    axes[1].plot([-0.3, d + 0.3], [-0.3, d + 0.3], color="0.5", lw=1, zorder=0)
-    axes[1].set_xticks(range(d + 1))
-    axes[1].set_yticks(range(d + 1))
-    axes[1].set_xlabel("minimum rank")
-    axes[1].set_ylabel("rank of learned $W$")
-    axes[0].legend(fontsize=8, loc="upper left")
-    return axes
-
-
-def plot_fraction(sweep: Sweep, hits=None, ax=None, rank=None, by_kind: bool = True, **line_kw):
-    """Fraction of runs with ``hits`` (default: reaching the minimum rank) against the sample size.
-
-    One line per connectivity class (``by_kind``) or one line overall; ``rank`` restricts to one
-    ground-truth rank. Marker size shows how many runs of that class had that sample size.
-
-    Explained in: chapter 2 (Connectivity, the phase transition).
-    """
-    import matplotlib.pyplot as plt
-
-    from .plotting import KIND_COLORS
-
-    ax = ax or plt.gca()
-    hits = sweep.reaches_min_rank if hits is None else np.asarray(hits, bool)
-    where = {} if rank is None else {"rank": rank}
-    groups = [(k, {"kind": k}) for k in KINDS] if by_kind else [(None, {})]
-    for kind, extra in groups:
-        frac = sweep.fraction(hits, by="n", **where, **extra)
-        if not frac:
-            continue
-        ns = np.array(list(frac))
-        f = np.array([v[0] for v in frac.values()])
-        cnt = np.array([v[1] for v in frac.values()])
-        kw = dict(color=KIND_COLORS[kind], label=_KIND_LABELS[kind]) if kind else {}
-        kw.update(line_kw)
-        line, = ax.plot(ns, f, **kw)
-        ax.scatter(ns, f, s=8 + 6 * cnt, color=line.get_color(), zorder=3)
-    if rank is not None:
-        d = sweep.truth.shape[1]
-        ax.axvline(2 * rank * d - rank ** 2, color="0.5", ls=":", lw=1.5)
-    ax.set_ylim(-0.05, 1.05)
-    ax.set_xlabel("number of observed entries $n$")
-    ax.set_ylabel("fraction at minimum rank")
-    return ax
-
 
 def first_residual_gap(values, masks) -> np.ndarray:
     """:math:`\\sigma_2/\\sigma_1` of the first residual :math:`P_{S_x}(M)` (observed entries, zeros elsewhere).
@@ -673,90 +574,3 @@ def seeded_exit_times(problem, stage: dict, eps, start: int, t_max: float = 1e4,
         if hit.size:
             out[i] = t[hit[0]]
     return out
-
-
-def plot_observed(problem, ax=None, fmt="{:.3g}", frame: bool = True):
-    """The incomplete matrix as a grid: observed non-zero entries shaded, observed zeros hatched
-    (observed, yet not edges of :math:`G_M`), unknown entries marked ``?``. With ``frame=False`` only
-    the cells are added, not the limits and axis styling (the ``draw`` of a demo whose ``setup``
-    drew the frame, see :mod:`mfbook.widgets`).
-
-    Explained in: chapter 2 (Connectivity).
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import Rectangle
-
-    from .completion import as_completion
-
-    problem = as_completion(problem)
-    ax = ax or plt.gca()
-    d1, d2 = problem.shape
-    for (i, j), x in np.ndenumerate(problem.values):
-        seen = problem.mask[i, j]
-        zero = seen and x == 0
-        face = "#f7f7f7" if not seen else ("white" if zero else "#cfe3f3")
-        ax.add_artist(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor=face, edgecolor="0.6", lw=1,
-                                hatch="///" if zero else None))
-        ax.text(j, i, fmt.format(x) if seen else "?", ha="center", va="center", fontsize=11,
-                fontweight="bold" if seen else "normal", color="k" if seen else "0.55")
-    if not frame:
-        return ax
-    ax.set_xlim(-0.5, d2 - 0.5)
-    ax.set_ylim(d1 - 0.5, -0.5)
-    ax.set_aspect("equal")
-    ax.set_xticks(range(d2), [f"c{j + 1}" for j in range(d2)])
-    ax.set_yticks(range(d1), [f"r{i + 1}" for i in range(d1)])
-    ax.grid(False)
-    ax.tick_params(length=0)
-    for side in ax.spines.values():
-        side.set_visible(False)
-    return ax
-
-
-def plot_observation_graph(problem, ax=None, frame: bool = True):
-    """Draw :math:`G_M` (rows left, columns right, one colour per component) with its class written
-    underneath. Observed zeros are drawn as dotted grey lines -- they are *not* edges -- and removed
-    (isolated) vertices as faint outlines. With ``frame=False`` the limits are not set and the axes
-    are not switched off (a demo's ``draw``, as in :func:`plot_observed`).
-
-    Explained in: chapter 2 (Connectivity).
-    """
-    import matplotlib.pyplot as plt
-    from matplotlib.collections import LineCollection
-
-    from .completion import as_completion
-    from .plotting import _CYCLE, KIND_COLORS
-
-    problem = as_completion(problem)
-    ax = ax or plt.gca()
-    conn = connectivity(problem)
-    d1, d2 = problem.shape
-    h = max(d1, d2) - 1
-    pos = {("r", i): (0.0, -i * h / max(d1 - 1, 1)) for i in range(d1)}
-    pos.update({("c", j): (1.0, -j * h / max(d2 - 1, 1)) for j in range(d2)})
-    color = {}
-    for k, comp in enumerate(conn.components):
-        color.update({("r", i): _CYCLE[k % len(_CYCLE)] for i in comp.rows})
-        color.update({("c", j): _CYCLE[k % len(_CYCLE)] for j in comp.cols})
-    zeros = np.argwhere(problem.mask & (problem.values == 0))
-    if len(zeros):
-        ax.add_collection(LineCollection([[pos[("r", int(i))], pos[("c", int(j))]] for i, j in zeros],
-                                         linestyles=":", colors="0.6", linewidths=1.5, zorder=0), autolim=False)
-    if conn.graph.number_of_edges():
-        ax.add_collection(LineCollection([[pos[u], pos[v]] for u, v in conn.graph.edges], colors="#555555",
-                                         linewidths=2, zorder=1), autolim=False)
-    present = [v for v in pos if v in conn.graph]      # vertices of G_M; the others are removed
-    absent = [v for v in pos if v not in conn.graph]
-    xy = np.array([pos[v] for v in present + absent])
-    ax.scatter(xy[:, 0], xy[:, 1], s=480, zorder=2, c=[color[v] for v in present] + ["white"] * len(absent),
-               edgecolors=[color[v] for v in present] + ["0.75"] * len(absent))
-    for v in pos:
-        ax.text(*pos[v], f"{v[0]}{v[1] + 1}", ha="center", va="center", fontsize=9,
-                color="white" if v in conn.graph else "0.6")
-    ax.text(0.5, -h - 0.65, conn.kind, ha="center", va="center", color=KIND_COLORS[conn.kind], fontsize=10)
-    if not frame:
-        return ax
-    ax.set_xlim(-0.3, 1.3)
-    ax.set_ylim(-h - 0.9, 0.4)
-    ax.set_axis_off()
-    return ax

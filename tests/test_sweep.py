@@ -138,10 +138,10 @@ def test_plots_draw(small_sweep):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 4)
-    sweep.plot_phase_transition(small_sweep, axes[:2], highlight=small_sweep.select(n=9))
-    sweep.plot_fraction(small_sweep, ax=axes[2], rank=1)
-    sweep.plot_observation_graph("0 1 *; 2 * *", ax=axes[3])
-    sweep.plot_observed("0 1 *; 2 * *")
+    mfbook.plotting.plot_phase_transition(small_sweep, axes[:2], highlight=small_sweep.select(n=9))
+    mfbook.plotting.plot_fraction(small_sweep, ax=axes[2], rank=1)
+    mfbook.plotting.plot_observation_graph("0 1 *; 2 * *", ax=axes[3])
+    mfbook.plotting.plot_observed("0 1 *; 2 * *")
     plt.close("all")
 
 
