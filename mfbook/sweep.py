@@ -46,7 +46,7 @@ from .references import min_nuclear_norm_batch, min_rank_batch, rank_k_fit_batch
 from .seeding import generator
 
 __all__ = ["Sweep", "default_repeats", "sample_problems", "classify_batch", "train_batch",
-           "gradient_descent_compact", "phase_transition", "first_residual_gap", "theorem3_check", "flow_from", "omega_k_stage", "seeded_exit_times", "KINDS"]
+           "gradient_descent_compact", "phase_transition", "first_residual_gap", "theorem3_check", "omega_k_stage", "seeded_exit_times", "KINDS"]
 
 
 
@@ -450,50 +450,6 @@ def theorem3_check(sweep: Sweep, runs, seed=0, rtol: float = 1e-3) -> list[dict]
     return out
 
 
-def flow_from(problem, A0, B0, t_max: float, rtol: float = 1e-10, atol: float | None = None,
-              tol: float = 0.0, max_steps: int = 1_000_000):
-    """Gradient flow of :math:`R_S` on :math:`W = AB` from a given point :math:`(A_0, B_0)` of any width.
-
-    :func:`mfbook.gradient_flow` starts from :math:`\\alpha` times a Gaussian draw; the experiments on the
-    runs that miss the minimum rank need other starts: factors of width :math:`k` (the flow inside
-    :math:`\\Omega_k`, where no unused inner direction exists), or a width-:math:`k` start completed to full
-    width with a component of chosen size :math:`\\varepsilon` in the unused inner directions. Same
-    integrator as :func:`mfbook.gradient_flow` (compiled DOP853, relative tolerance ``rtol``, absolute
-    ``atol``, default :math:`10^{-3}\\,\\mathrm{rtol}` times the smallest non-zero entry scale of the start).
-
-    Returns
-    -------
-    t : ndarray, shape (T,)
-        Flow time of each accepted step.
-    A, B : ndarray, shapes (T, d1, width) and (T, width, d2)
-        The factors at those times.
-    done : bool
-        True if the loss went below ``tol`` before ``t_max``.
-
-    Explained in: chapter 2 (Connectivity, the runs that miss the minimum rank).
-    """
-    from .limit import _TABLEAUS
-    from .training import _kernel
-
-    problem = as_completion(problem)
-    A0, B0 = np.asarray(A0, float), np.asarray(B0, float)
-    (d1, d), (d_, d2) = A0.shape, B0.shape
-    if d != d_ or (d1, d2) != problem.shape:
-        raise ValueError(f"factors of shapes {A0.shape} and {B0.shape} do not fit a {problem.shape} problem")
-    y0 = np.concatenate([A0.ravel(), B0.ravel()])
-    if atol is None:
-        nz = np.abs(y0[y0 != 0])
-        atol = 1e-3 * rtol * (float(nz.min()) if nz.size else 1.0)
-    mask, values = problem.mask, problem.values
-    n = float(mask.sum())
-    Ms = np.where(mask, 2.0 / n, 0.0)
-    tab = _TABLEAUS["dop853"]
-    t, Y, done, _ = _kernel.flow(y0, Ms, Ms * np.where(mask, values, 0.0), d1, d, d2, n, float(rtol), float(atol),
-                                 float(t_max), float(tol), tab["A"], tab["B"], tab["E3"], tab["E5"], tab["expo"],
-                                 int(max_steps))
-    return np.asarray(t), Y[:, :d1 * d].reshape(-1, d1, d), Y[:, d1 * d:].reshape(-1, d, d2), bool(done)
-
-
 def omega_k_stage(problem, k: int, init_scale: float = 1e-6, seed=0, t_max: float = 1e6, tol: float = 1e-16,
                   max_steps: int = 200_000) -> dict:
     """Gradient flow inside :math:`\\Omega_{\\le k}`: factors of width ``k`` from :math:`\\alpha\\,\\mathcal N(0, I)`.
@@ -524,12 +480,14 @@ def omega_k_stage(problem, k: int, init_scale: float = 1e-6, seed=0, t_max: floa
     Explained in: chapter 2 (Connectivity, the runs that miss the minimum rank).
     """
     from .factorization import init_factors
+    from .training import gradient_flow
 
     problem = as_completion(problem)
     A0, B0 = init_factors(problem.shape, init_scale, seed, width=int(k))
     level = float(np.mean(problem.values[problem.mask] ** 2))
-    t, A, B, done = flow_from(problem, A0, B0, t_max, atol=1e-3 * 1e-10 * init_scale, tol=tol * level,
-                              max_steps=max_steps)
+    run = gradient_flow(problem, start=(A0, B0), t_max=t_max, atol=1e-3 * 1e-10 * init_scale, tol=tol * level,
+                        max_steps=max_steps)
+    t, A, B, done = run.t, run.A_path, run.B_path, run.converged
     W = A @ B
     D = np.where(problem.mask, W - problem.values, 0.0)
     n = float(problem.mask.sum())
@@ -557,6 +515,8 @@ def seeded_exit_times(problem, stage: dict, eps, start: int, t_max: float = 1e4,
 
     Explained in: chapter 2 (Connectivity, the runs that miss the minimum rank).
     """
+    from .training import gradient_flow
+
     problem = as_completion(problem)
     A_k, B_k = stage["A"][start], stage["B"][start]
     (d1, k), d2 = A_k.shape, B_k.shape[1]
@@ -568,8 +528,8 @@ def seeded_exit_times(problem, stage: dict, eps, start: int, t_max: float = 1e4,
     for i, e in enumerate(eps):
         A0 = np.concatenate([A_k, e * GA], axis=1)
         B0 = np.concatenate([B_k, e * GB], axis=0)
-        t, A, B, _ = flow_from(problem, A0, B0, t_max, atol=1e-3 * 1e-10 * e)
-        s = np.linalg.svd(A @ B, compute_uv=False)
+        run = gradient_flow(problem, start=(A0, B0), t_max=t_max, atol=1e-3 * 1e-10 * e, tol=0.0)
+        t, s = run.t, run.sv_W
         hit = np.flatnonzero(s[:, k] > threshold * s[:, 0])
         if hit.size:
             out[i] = t[hit[0]]

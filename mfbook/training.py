@@ -59,8 +59,9 @@ class Trajectory:
     sv_W, sv_A, sv_B, sv_aug : ndarray, shape (T, .)
         Singular values (descending) of :math:`W`, of the first factor :math:`A`, of the last
         factor :math:`B` and of :math:`W_{aug} = [A; B^\\top]`.
-    factors : list of ndarray
-        Final factors :math:`F_1, \\dots, F_L` (``A`` and ``B`` are the first and the last).
+    factor_path : list of ndarray, shapes (T, ., .)
+        Each factor :math:`F_1, \\dots, F_L` at each record (``A_path`` and ``B_path`` are the first
+        and the last; ``factors``, ``A`` and ``B`` the final ones).
     converged : bool
         True if the loss went below ``tol``.
     """
@@ -74,14 +75,27 @@ class Trajectory:
     sv_A: np.ndarray
     sv_B: np.ndarray
     sv_aug: np.ndarray
-    factors: list
+    factor_path: list
     converged: bool
     info: dict = field(default_factory=dict)
 
     @property
+    def factors(self) -> list:
+        """The final factors :math:`F_1, \\dots, F_L`."""
+        return [F[-1] for F in self.factor_path]
+
+    @property
     def W(self) -> np.ndarray:
         """Final learned matrix :math:`W = AB`."""
-        return product(self.factors)
+        return self.W_path[-1]
+
+    @property
+    def A_path(self) -> np.ndarray:
+        return self.factor_path[0]
+
+    @property
+    def B_path(self) -> np.ndarray:
+        return self.factor_path[-1]
 
     @property
     def A(self) -> np.ndarray:
@@ -102,13 +116,13 @@ def _snapshot_arrays(problem, factor_path):
     A, B = stacked[0], stacked[-1]
     aug = np.concatenate([A, np.swapaxes(B, -1, -2)], axis=-2)
     sv = lambda X: np.linalg.svd(X, compute_uv=False)  # noqa: E731
-    return lossv, gnorm, W, sv(W), sv(A), sv(B), sv(aug)
+    return stacked, lossv, gnorm, W, sv(W), sv(A), sv(B), sv(aug)
 
 
 def _trajectory(problem, t, factor_path, converged, info):
-    lossv, gnorm, W, sW, sA, sB, sAug = _snapshot_arrays(problem, factor_path)
-    return Trajectory(problem, np.asarray(t, float), lossv, gnorm, W, sW, sA, sB, sAug,
-                      [f.copy() for f in factor_path[-1]], converged, info)
+    stacked, lossv, gnorm, W, sW, sA, sB, sAug = _snapshot_arrays(problem, factor_path)
+    return Trajectory(problem, np.asarray(t, float), lossv, gnorm, W, sW, sA, sB, sAug, stacked, converged,
+                      info)
 
 
 def _check_positive(name, x):
@@ -201,7 +215,8 @@ def gradient_descent(problem, init_scale: float = 1e-3, lr: float = 0.1, max_ste
 
 
 def gradient_flow(problem, init_scale: float = 1e-3, t_max: float = 1e6, tol: float = 1e-12, seed=0,
-                  depth: int = 2, width: int | None = None, rtol: float = 1e-10) -> Trajectory:
+                  depth: int = 2, width: int | None = None, rtol: float = 1e-10, start=None,
+                  atol: float | None = None, max_steps: int = _MAX_TRIES) -> Trajectory:
     """Gradient flow :math:`\\dot\\theta = -\\nabla R_S(\\theta)` from :math:`\\theta_0 = \\alpha\\,\\mathcal N(0, I)`.
 
     Integrated by the Dormand-Prince 8(5,3) method (compiled for depth 2 up to 512 parameters, else
@@ -224,6 +239,15 @@ def gradient_flow(problem, init_scale: float = 1e-3, t_max: float = 1e6, tol: fl
         As in :func:`gradient_descent` (same seed, same initial point).
     rtol : float
         Relative tolerance of the integrator.
+    start : sequence of ndarray, optional
+        Start from these factors (any width; ``depth`` is then their number) instead of
+        :math:`\\alpha` times a draw: e.g. factors of width :math:`k` (the flow inside
+        :math:`\\Omega_{\\le k}`), or such factors with unused inner directions seeded on purpose.
+    atol : float, optional
+        Absolute tolerance per parameter (default :math:`10^{-3}\\,\\mathrm{rtol}\\,\\alpha`, or with
+        ``start`` the same with the smallest non-zero entry of the start in place of :math:`\\alpha`).
+    max_steps : int
+        Largest number of attempted steps of the compiled integrator (it then stops, not converged).
 
     Returns
     -------
@@ -232,9 +256,23 @@ def gradient_flow(problem, init_scale: float = 1e-3, t_max: float = 1e6, tol: fl
     Explained in: chapter 4 (Training dynamics).
     """
     problem = as_completion(problem)
-    _check_positive("init_scale", init_scale)
     _check_positive("t_max", t_max)
-    factors = init_factors(problem.shape, init_scale, seed, depth, width)
+    _check_positive("rtol", rtol)
+    if start is None:
+        _check_positive("init_scale", init_scale)
+        factors = init_factors(problem.shape, init_scale, seed, depth, width)
+        smallest = init_scale
+    else:
+        factors = [np.array(f, float) for f in start]
+        depth = len(factors)
+        if depth < 1 or any(f.ndim != 2 for f in factors) or factors[0].shape[0] != problem.shape[0] or \
+                factors[-1].shape[1] != problem.shape[1] or \
+                any(a.shape[1] != b.shape[0] for a, b in zip(factors, factors[1:])):
+            raise ValueError(f"start: factors of shapes {[f.shape for f in factors]} do not multiply to a "
+                             f"{problem.shape} matrix")
+        nonzero = np.abs(np.concatenate([f.ravel() for f in factors]))
+        nonzero = nonzero[nonzero > 0]
+        smallest = float(nonzero.min()) if nonzero.size else 1.0
     shapes = [f.shape for f in factors]
     splits = np.cumsum([np.prod(s) for s in shapes])[:-1]
     values, mask = problem.values, problem.mask
@@ -243,7 +281,8 @@ def gradient_flow(problem, init_scale: float = 1e-3, t_max: float = 1e6, tol: fl
         return [part.reshape(s) for part, s in zip(np.split(y, splits), shapes)]
 
     y0 = np.concatenate([f.ravel() for f in factors])
-    atol = 1e-3 * rtol * init_scale
+    atol = 1e-3 * rtol * smallest if atol is None else float(atol)
+    _check_positive("atol", atol)
     if depth == 2 and _kernel is not None and y0.size <= _COMPILED_MAX_P:
         (d1, d), (_, d2) = shapes
         n = float(mask.sum())
@@ -251,10 +290,10 @@ def gradient_flow(problem, init_scale: float = 1e-3, t_max: float = 1e6, tol: fl
         tab = TABLEAU
         t, Y, converged, nfev = _kernel.flow(y0, Ms, Ms * np.where(mask, values, 0.0), d1, d, d2, n, rtol, atol,
                                              float(t_max), float(tol), tab["A"], tab["B"], tab["E3"], tab["E5"],
-                                             tab["expo"], _MAX_TRIES)
+                                             tab["expo"], int(max_steps))
         return _trajectory(problem, t, [unpack(y) for y in Y], bool(converged),
                            {"method": "gradient flow", "init_scale": init_scale, "rtol": rtol, "nfev": int(nfev),
-                            "depth": depth})
+                            "depth": depth, "steps": len(t) - 1})
 
     def rhs(_t, y):
         _, grads = loss_gradient(unpack(y), values, mask)

@@ -179,12 +179,12 @@ def test_theorem3_check_tests_the_assumption_on_every_omega_k_up_to_the_minimum_
     assert check["verdict"] == "skips rank 2" and check["limit_rank"] == 3
 
 
-def test_flow_from_matches_gradient_flow_and_keeps_the_width():
+def test_gradient_flow_from_a_given_start_matches_the_seeded_flow_and_keeps_the_width():
     p = mfbook.Completion.parse("1 2 *; 3 * 6; * 4 5")
     A0, B0 = mfbook.factorization.init_factors(p.shape, 1e-3, seed=2, width=1)
-    t, A, B, done = sweep.flow_from(p, A0, B0, t_max=200.0, atol=1e-3 * 1e-10 * 1e-3)
+    run = mfbook.gradient_flow(p, start=(A0, B0), t_max=200.0, tol=0.0, atol=1e-3 * 1e-10 * 1e-3)
     ref = mfbook.gradient_flow(p, init_scale=1e-3, seed=2, width=1, t_max=200.0, tol=0.0)
-    assert A.shape[1:] == (3, 1) and B.shape[1:] == (1, 3) and not done
-    assert np.allclose(A[-1] @ B[-1], ref.W, atol=1e-8)
-    with pytest.raises(ValueError):
-        sweep.flow_from(p, A0, B0.T, t_max=1.0)
+    assert run.A_path.shape[1:] == (3, 1) and run.B_path.shape[1:] == (1, 3) and not run.converged
+    np.testing.assert_array_equal(run.W, ref.W)   # the same start and tolerances: the same steps
+    with pytest.raises(ValueError, match="start"):
+        mfbook.gradient_flow(p, start=(A0, B0.T), t_max=1.0)
