@@ -21,7 +21,7 @@ from .completion import as_completion
 from .factorization import loss_gradient
 
 __all__ = ["omega_k_point", "component_point", "subspace_basis", "principal_angles", "off_subspace", "balanced_factors",
-           "flow_from"]
+           "flow_from", "descent_from", "imbalance", "newton_critical_point", "top_subspace_angle"]
 
 
 def _rng(seed):
@@ -235,3 +235,96 @@ def balanced_factors(W, d: int | None = None, tol: float = 1e-10):
     A[:, :r] = U[:, :r] * np.sqrt(s[:r])
     B[:r] = np.sqrt(s[:r])[:, None] * Vt[:r]
     return A, B
+
+
+def descent_from(A0, B0, problem, lr: float = 0.1, steps: int = 1000, record_every: int = 10):
+    """Plain gradient descent :math:`\\theta \\leftarrow \\theta - \\eta\\nabla R_S(\\theta)` from the given factors,
+    keeping the factors at every record (:func:`mfbook.gradient_descent` keeps only their products).
+
+    From ``mfbook.init_factors(shape, alpha, seed)`` it takes exactly the steps of
+    ``mfbook.gradient_descent(problem, alpha, lr, seed=seed)``.
+
+    Returns
+    -------
+    t : ndarray (T,), flow time ``step * lr``; A : ndarray (T, d1, d); B : ndarray (T, d, d2);
+    loss : ndarray (T,)
+
+    Explained in: chapter 3 (Hierarchical intrinsic invariant manifolds).
+    """
+    problem = as_completion(problem)
+    values, mask = problem.values, problem.mask
+    A, B = np.array(A0, float), np.array(B0, float)
+    ts, As, Bs = [0.0], [A.copy()], [B.copy()]
+    for s in range(1, int(steps) + 1):
+        _, (gA, gB) = loss_gradient([A, B], values, mask)
+        A, B = A - lr * gA, B - lr * gB
+        if not (np.all(np.isfinite(A)) and np.all(np.isfinite(B))):
+            raise ValueError("gradient descent diverged: use a smaller lr")
+        if s % int(record_every) == 0 or s == steps:
+            ts.append(s * lr)
+            As.append(A.copy())
+            Bs.append(B.copy())
+    As, Bs = np.stack(As), np.stack(Bs)
+    lossv, _ = loss_gradient([As, Bs], values, mask)
+    return np.array(ts), As, Bs, lossv
+
+
+def imbalance(A, B) -> np.ndarray:
+    """:math:`\\|A^\\top A - BB^\\top\\|_F`, conserved by gradient flow (batched over leading axes).
+
+    Explained in: chapter 3 (Hierarchical intrinsic invariant manifolds).
+    """
+    A, B = np.asarray(A, float), np.asarray(B, float)
+    D = np.swapaxes(A, -1, -2) @ A - B @ np.swapaxes(B, -1, -2)
+    return np.sqrt(np.sum(D * D, axis=(-2, -1)))
+
+
+def top_subspace_angle(A, B, r: int) -> float:
+    """Largest principal angle (radians) between the top-``r`` row space of ``A`` and column space of ``B``.
+
+    The top-``r`` subspaces are spanned by the singular vectors of the ``r`` largest singular
+    values; ``r = 0`` gives 0.
+
+    Explained in: chapter 3 (Hierarchical intrinsic invariant manifolds).
+    """
+    if r == 0:
+        return 0.0
+    rows = np.linalg.svd(np.asarray(A, float))[2][:r].T
+    cols = np.linalg.svd(np.asarray(B, float))[0][:, :r]
+    # sin of the largest angle, ||(I - P_cols) rows||_2: accurate also for tiny angles (arccos is not)
+    sin = np.linalg.norm(rows - cols @ (cols.T @ rows), 2)
+    return float(np.arcsin(min(sin, 1.0)))
+
+
+def newton_critical_point(A0, B0, problem, iters: int = 60, tol: float = 1e-13):
+    """A critical point of :math:`R_S` near ``(A0, B0)`` by Newton's method on :math:`\\nabla R_S = 0`.
+
+    Each step solves :math:`H\\,\\delta = -\\nabla R_S` in the least squares sense (the Hessian is
+    singular along the symmetry :math:`(AG, G^{-1}B)`), so the iteration converges to a nearby
+    critical point of any index -- saddles included, unlike descent. Returns the factors and the
+    gradient norm reached (at most ``tol`` when it converged).
+
+    Returns
+    -------
+    A : ndarray (d1, d), B : ndarray (d, d2), grad_norm : float
+
+    Explained in: chapter 4 (Training dynamics, Theorem 1).
+    """
+    from .factorization import hessian
+
+    problem = as_completion(problem)
+    values, mask = problem.values, problem.mask
+    A, B = np.array(A0, float), np.array(B0, float)
+    pa = A.size
+    gnorm = np.inf
+    for _ in range(int(iters)):
+        _, (gA, gB) = loss_gradient([A, B], values, mask)
+        g = np.concatenate([gA.ravel(), gB.ravel()])
+        gnorm = float(np.linalg.norm(g))
+        if gnorm <= tol:
+            break
+        H = hessian(A, B, values, mask)
+        step = np.linalg.lstsq(H, -g, rcond=1e-12)[0]
+        A = A + step[:pa].reshape(A.shape)
+        B = B + step[pa:].reshape(B.shape)
+    return A, B, gnorm

@@ -88,3 +88,26 @@ def test_balanced_factors_are_critical_at_the_plateaus():
         assert np.allclose(A.T @ A, B @ B.T, atol=1e-10)
         _, grads = mfbook.loss_gradient([A, B], p.values, p.mask)
         assert max(np.abs(g).max() for g in grads) < 1e-10
+
+
+def test_descent_from_takes_the_steps_of_gradient_descent():
+    A, B = mfbook.init_factors((4, 4), 1e-3, seed=0)
+    t, As, Bs, loss = mf.descent_from(A, B, FOUR, lr=0.1, steps=300, record_every=100)
+    ref = mfbook.gradient_descent(FOUR, 1e-3, 0.1, max_steps=300, tol=0.0, seed=0)
+    assert np.allclose(As[-1] @ Bs[-1], ref.W, atol=1e-12) and t[-1] == pytest.approx(30.0)
+
+
+def test_imbalance_and_top_subspace_angle():
+    W = np.random.default_rng(0).standard_normal((4, 4))
+    A, B = mf.balanced_factors(W)
+    assert mf.imbalance(A, B) < 1e-10 and mf.top_subspace_angle(A, B, 4) < 1e-7
+    A2 = np.diag([1.0, 0, 0, 0])
+    B2 = np.diag([0, 1.0, 0, 0])
+    assert mf.top_subspace_angle(A2, B2, 1) == pytest.approx(np.pi / 2)
+
+
+def test_newton_finds_a_saddle():
+    A, B, g = mf.newton_critical_point(*mfbook.init_factors((4, 4), 0.3, seed=3), FOUR)
+    assert g < 1e-10
+    _, grads = mfbook.loss_gradient([A, B], mfbook.Completion.parse(FOUR).values, mfbook.Completion.parse(FOUR).mask)
+    assert max(np.abs(x).max() for x in grads) < 1e-10
