@@ -8,6 +8,7 @@ from .connectivity import Component, Connectivity, connectivity, observation_gra
 from .factorization import hessian, init_factors, loss_gradient, product
 from .references import BestRankK, best_rank_k, min_frobenius, min_nuclear_norm, min_rank, nuclear_norm
 from .limit import LimitResult, Saddle, numerical_rank, small_init_limit, small_init_limit_batch
+from .saddle_to_saddle import saddle_to_saddle
 from .training import DivergenceError, Trajectory, gradient_descent, gradient_descent_batch, gradient_flow
 
 from . import plotting, widgets

@@ -17,16 +17,24 @@ that limit path instead of a finite-:math:`\\alpha` run:
    initial direction (all but its top-eigenspace part); its fastest-growing part leads the next
    escape, as at small :math:`\\alpha`. The compiled path starts far out on the manifold, from its
    series :math:`\\theta_c + \\sum_m K_m s^m` (10 terms, :math:`(m\\lambda_1 I + H) K_m = N_m`, the
-   parametrization method: the integrator skips the slow, nearly linear part of the escape); the
-   NumPy path from its second-order expansion :math:`\\theta_c + \\varepsilon v + \\varepsilon^2 u`,
-   :math:`(2\\lambda_1 I + H)u = -\\tfrac12 \\nabla^3 R_S[v, v]`, :math:`\\varepsilon = 10^{-5}` times the
-   size of a fit;
+   parametrization method: the integrator skips the slow, nearly linear part of the escape);
 4. stop near the next critical point (the gradient has fallen below :math:`10^{-6}` of its scale, or
    it passed through a sharp minimum: a plateau that rounding errors already start to leave),
    polish the critical point with Newton steps, and repeat. Each run gets a ``status``:
    ``"converged"`` (ended at a minimum), ``"unbounded"`` (the factors grow without bound while the
    loss decreases: the flow has no finite limit) or ``"stalled"`` (no progress between two
    plateaus, or ``max_saddles`` reached).
+
+The readable statement of this algorithm, for one problem at full width with SciPy, is
+:func:`mfbook.saddle_to_saddle.saddle_to_saddle` (the reference); it computes ``record=True``
+(the transits, for plotting), the problems the compiled kernel does not serve (without numba, or
+a full-width pass above 512 parameters; each run with its own seed, independent of its
+batch-mates), and it is the oracle of the compiled path in ``tests/test_saddle_to_saddle.py``.
+That test says where the two agree (to rounding level where each critical point is isolated up
+to the symmetries) and why they may differ: the compiled path stops at a gradient of
+:math:`10^{-6}` and lands on the critical point by Newton, which on a continuum of minima is off the
+flow's end point by a small amount (the reference integrates to :math:`10^{-8}`), and at stages that
+crawl, the two give up in different places.
 
 The integrator is the adaptive Dormand-Prince 8(5,3) method (the tableau of scipy's DOP853) with
 error control on :math:`\\theta`; a slow final approach is finished by Newton steps, accepted when
@@ -67,12 +75,8 @@ escape rates, the factors in one common inner space. Newton steps fix :math:`W` 
 :math:`A^\\top A = B B^\\top` that the flow conserves (it holds on the whole limit path, which starts
 at 0), so the narrow pass rebalances the factors at each critical point (:math:`A = U S^{1/2}`,
 :math:`B = S^{1/2} V^\\top` from the SVD of :math:`W`); the later path, which on an underdetermined
-problem depends on the balance, then starts where the flow would. The same method written in NumPy for a *batch*
-of problems of one shape (every run its own step size, all advancing together with stacked matrix
-products, always at full width carrying :math:`\\delta`) records the transits for plotting
-(``record=True``), serves the full-width runs of problems with more than 512 parameters (where
-BLAS beats plain loops) and checks the compiled one in the tests. ``small_init_limit`` is the
-batch of one.
+problem depends on the balance, then starts where the flow would. ``small_init_limit`` is
+:func:`small_init_limit_batch` of one problem.
 
 Explained in: chapter 4 (Training dynamics) and chapter 5 (Implicit regularization).
 """
@@ -84,9 +88,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .completion import Completion, as_completion
-from .factorization import hessian
 
-try:  # the compiled integrator (numba); without it the NumPy one below does the same, slower
+try:  # the compiled integrator (numba); without it the reference (mfbook.saddle_to_saddle), slower
     import numba
 
     from . import _transit_kernel as _kernel
@@ -114,8 +117,8 @@ _SNAP_AFTER = 10     # ... once it has taken this many steps; after a failed att
 _POLISH_TOL = 1e-14  # the Newton polish stops once the gradient is below this (relative): rounding level
 _SNAP_MAX_P = 256    # not for more parameters than this: a dense pseudo-inverse of the Hessian
                      # (p^3) then costs more than the integrator steps it saves
-_COMPILED_MAX_P = 512  # the compiled kernel's plain loops beat NumPy's call overhead up to about
-                       # this many parameters (d ~ 16); larger problems go to BLAS through NumPy
+_COMPILED_MAX_P = 512  # the compiled kernel's plain loops serve up to this many parameters (d ~ 16); the
+                       # full-width passes of larger problems go to the reference (mfbook.saddle_to_saddle)
 
 
 def numerical_rank(W, tol: float = 1e-6) -> int | np.ndarray:
@@ -167,7 +170,8 @@ class LimitResult:
         The critical points visited, from :math:`\\theta = 0` to the final minimum (last entry).
     phases : list of dict
         For each departure, the transit: ``t`` (time since leaving at distance
-        :math:`\\varepsilon`), ``loss`` and ``W`` (only when ``record=True``).
+        :math:`\\varepsilon`), ``loss``, ``W``, ``A`` and ``B`` at each integrator step (only when
+        ``record=True``).
     status : str
         ``"converged"``: the path ended at a minimum (the last saddle has :math:`\\lambda_1 \\le 0`).
         ``"unbounded"``: the loss keeps decreasing while :math:`\\|A\\|, \\|B\\|` grow without bound
@@ -180,7 +184,7 @@ class LimitResult:
         a degenerate escape), ``"components"`` (observed entries in several components, each
         followed on its own), ``"full width"`` (again at full width because a narrow stage crawled),
         ``"full width carrying"`` (at full width carrying the initial direction, for a degenerate
-        escape) or ``"numpy"`` (the NumPy path: full width, always carrying it).
+        escape) or ``"reference"`` (:mod:`mfbook.saddle_to_saddle`: full width, always carrying it).
     """
 
     problem: Completion
@@ -190,7 +194,7 @@ class LimitResult:
     saddles: list
     phases: list = field(default_factory=list)
     status: str = "converged"
-    method: str = "numpy"
+    method: str = "reference"
 
     @property
     def rank(self) -> int:
@@ -251,7 +255,8 @@ def _scales(values, masks):
 
 
 class _Batch:
-    """Stacked problems and the packing of theta = (vec A, vec B)."""
+    """Stacked problems of one shape at inner width ``width``: masks and scales, as the compiled
+    kernel takes them."""
 
     def __init__(self, values, masks, width):
         self.V = values
@@ -263,60 +268,6 @@ class _Batch:
         n, self.Ms, self.Vs, self.gscale, self.tscale, self.wscale = _scales(values, masks)
         self.n = n[:, None, None]
 
-    def unpack(self, y, idx):
-        k = len(idx)
-        return y[:, :self.pa].reshape(k, self.d1, self.d), y[:, self.pa:self.p].reshape(k, self.d, self.d2)
-
-    def grad(self, y, idx):
-        A, B = self.unpack(y, idx)
-        E = self.Ms[idx] * (A @ B) - self.Vs[idx]
-        g = np.empty((len(idx), self.p))
-        g[:, :self.pa] = (E @ B.transpose(0, 2, 1)).reshape(len(idx), -1)
-        g[:, self.pa:] = (A.transpose(0, 2, 1) @ E).reshape(len(idx), -1)
-        return g, A, B
-
-    def loss(self, y, idx):
-        A, B = self.unpack(y, idx)
-        r = np.where(self.M[idx], A @ B - self.V[idx], 0.0)
-        return np.sum(r * r, axis=(1, 2)) / self.n[idx, 0, 0]
-
-
-def _rhs(y, Ms, Vs, d1, d, d2):
-    """d/dt of (theta, delta) = (-grad R, -H(theta) delta) for stacked runs (one fused pass)."""
-    k = y.shape[0]
-    pa, p = d1 * d, d1 * d + d * d2
-    A = y[:, :pa].reshape(k, d1, d)
-    B = y[:, pa:p].reshape(k, d, d2)
-    At = A.transpose(0, 2, 1)
-    Bt = B.transpose(0, 2, 1)
-    E = Ms * (A @ B) - Vs
-    out = np.empty_like(y)
-    out[:, :pa] = (E @ Bt).reshape(k, pa)
-    out[:, pa:p] = (At @ E).reshape(k, p - pa)
-    X = y[:, p:p + pa].reshape(k, d1, d)
-    Y = y[:, p + pa:].reshape(k, d, d2)
-    dE = Ms * (X @ B + A @ Y)
-    out[:, p:p + pa] = (dE @ Bt + E @ Y.transpose(0, 2, 1)).reshape(k, pa)
-    out[:, p + pa:] = (X.transpose(0, 2, 1) @ E + At @ dE).reshape(k, p - pa)
-    np.negative(out, out=out)
-    return out
-
-
-def _second_order(batch, theta, v, idx, lam, w, Q):
-    """Quadratic term of the unstable manifold: theta_c + s v + s^2 u + O(s^3) with
-    (2 lambda I + H) u = -(1/2) D^3R[v, v] (the flow is s' = lambda s on it)."""
-    k = len(idx)
-    A, B = batch.unpack(theta, idx)
-    X, Y = batch.unpack(v, idx)
-    Ms, Vs = batch.Ms[idx], batch.Vs[idx]
-    E1 = Ms * (X @ B + A @ Y)
-    E2 = Ms * (X @ Y)
-    cA = E2 @ B.transpose(0, 2, 1) + E1 @ Y.transpose(0, 2, 1)
-    cB = A.transpose(0, 2, 1) @ E2 + X.transpose(0, 2, 1) @ E1
-    c = np.concatenate([cA.reshape(k, -1), cB.reshape(k, -1)], axis=1)
-    coeff = np.einsum("kpi,kp->ki", Q, -c) / (2.0 * lam[:, None] - w)
-    return np.einsum("kpi,ki->kp", Q, coeff)
-
 
 from scipy.integrate._ivp import dop853_coefficients as _d853
 
@@ -325,173 +276,6 @@ _TABLEAUS = {   # Dormand-Prince 8(5,3), the coefficients of scipy's DOP853
                "B": np.ascontiguousarray(_d853.B), "E3": np.ascontiguousarray(_d853.E3),
                "E5": np.ascontiguousarray(_d853.E5), "expo": 1 / 8},
 }
-
-# transit outcomes
-_REACHED, _TIMEOUT, _UNBOUNDED = 0, 1, 2
-
-
-def _transit(batch, y, idx, rate, rtol, record):
-    """Integrate (theta, delta) for runs ``idx`` from just off a saddle to the next plateau.
-
-    Returns the end states, an outcome code per run (reached a plateau / ran out of time /
-    the factors grow without bound) and, if ``record``, per-run lists of (t, theta).
-    """
-    k = len(idx)
-    p = batch.p
-    d1, d, d2 = batch.d1, batch.d, batch.d2
-    # per run: gradient scale, bound on |theta|^2 (unbounded growth), time limit, absolute
-    # tolerance, and the size of the data (for comparing two Newton end points)
-    g0 = batch.gscale[idx]
-    big = (_BIG * batch.tscale[idx]) ** 2
-    t_limit = 200.0 * np.log(1e9) / np.maximum(rate, 1e-12)
-    atol = 1e-6 * _EPS * batch.tscale[idx]
-    wscale = batch.wscale[idx]
-    t = np.zeros(k)
-    tries = np.zeros(k, int)
-    h = 0.05 / np.maximum(rate, 1e-12)
-    active = np.ones(k, bool)
-    escaped = np.zeros(k, bool)
-    outcome = np.full(k, _REACHED)
-    loss0 = batch.loss(y[:, :p], idx)
-    Ms_all, Vs_all = batch.Ms[idx], batch.Vs[idx]
-    f = _rhs(y, Ms_all, Vs_all, d1, d, d2)
-    gpeak = np.zeros(k)
-    next_snap = np.full(k, _SNAP_AFTER)
-    snapW = np.full((k, d1 * d2), np.nan)
-    gbest = np.full(k, np.inf)
-    ybest = y.copy()
-    records = [[(0.0, y[i, :p].copy())] for i in range(k)] if record else None
-    a = np.arange(k)
-    Ms, Vs = Ms_all, Vs_all
-    tab = _TABLEAUS["dop853"]
-    S, Atab, Bw, expo = tab["stages"], tab["A"], tab["B"], tab["expo"]
-    P2 = y.shape[1]
-    m = -1
-    while True:
-        if len(a) != m:
-            m = len(a)
-            K = np.empty((S + 1, m, P2))
-            Kf = K.reshape(S + 1, m * P2)
-        ya, ha = y[a], h[a][:, None]
-        tries[a] += 1
-        K[0] = f[a]
-        for s in range(1, S):
-            K[s] = _rhs(ya + ha * (Atab[s, :s] @ Kf[:s]).reshape(m, P2), Ms, Vs, d1, d, d2)
-        y_new = ya + ha * (Bw @ Kf[:S]).reshape(m, P2)
-        K[S] = _rhs(y_new, Ms, Vs, d1, d, d2)
-        scale = atol[a, None] + rtol * np.maximum(np.abs(ya[:, :p]), np.abs(y_new[:, :p]))
-        with np.errstate(over="ignore", invalid="ignore"):
-            e5 = np.sum(((tab["E5"] @ Kf).reshape(m, P2)[:, :p] / scale) ** 2, axis=1)
-            e3 = np.sum(((tab["E3"] @ Kf).reshape(m, P2)[:, :p] / scale) ** 2, axis=1)
-            err = ha[:, 0] * e5 / np.sqrt(np.maximum(e5 + 0.01 * e3, 1e-300) * p)
-        err[~np.isfinite(err)] = np.inf
-        ok = err <= 1.0
-        factor = np.clip(0.9 * np.maximum(err, 1e-10) ** -expo, 0.2, 5.0)
-        h[a] = h[a] * np.where(ok, factor, np.minimum(factor, 1.0))
-        acc = a[ok]
-        if acc.size:
-            yn = y_new[ok]
-            fn = K[S][ok]
-            # keep the carried direction at unit length (the variational equation is linear)
-            dn = np.maximum(np.linalg.norm(yn[:, p:], axis=1, keepdims=True), 1e-300)
-            yn[:, p:] /= dn
-            fn[:, p:] /= dn
-            y[acc] = yn
-            f[acc] = fn
-            t[acc] += ha[ok, 0]
-            gn = np.linalg.norm(fn[:, :p], axis=1)
-            lo = batch.loss(yn[:, :p], idx[acc])
-            escaped[acc] |= lo < loss0[acc] * (1 - 1e-6) - 1e-15
-            esc = escaped[acc]
-            gpeak[acc] = np.where(esc, np.maximum(gpeak[acc], gn), 0.0)
-            improve = esc & (gn < gbest[acc])
-            gbest[acc[improve]] = gn[improve]
-            ybest[acc[improve]] = yn[improve]
-            # near a critical point, or passed through a plateau that rounding errors begin to leave
-            close = esc & (gn < _GTOL * np.minimum(gpeak[acc], g0[acc]))
-            # the slow, stiff tail of the approach: try to finish it with Newton steps
-            snap_try = esc & ~close & (gn < _SNAP * gpeak[acc]) & (tries[acc] >= next_snap[acc])
-            snap_try &= p <= _SNAP_MAX_P
-            if snap_try.any():
-                who = acc[snap_try]
-                ys, conv = _newton_snap(batch, yn[snap_try, :p], idx[who], g0[who])
-                next_snap[who] = tries[who] + 10 + tries[who] // 2
-                # accept Newton's end point once two attempts agree: where the critical point is
-                # isolated (up to the symmetries of A, B) they agree at once; on a continuum of
-                # critical points they agree only when the remaining distance is negligible
-                As, Bs = batch.unpack(ys, idx[who])
-                Ws = (As @ Bs).reshape(len(who), -1)
-                agree = conv & (np.max(np.abs(Ws - snapW[who]), axis=1) <= 1e-11 * wscale[who])
-                snapW[who] = np.where(conv[:, None], Ws, np.nan)
-                hit = np.flatnonzero(snap_try)[agree]
-                yn[hit, :p] = ys[agree]
-                close[hit] = True
-            left = esc & (gbest[acc] < 1e-3 * gpeak[acc]) & (gn > 30 * gbest[acc])
-            # the loss keeps decreasing while the factors grow: an infimum that is not attained
-            unb = np.sum(yn[:, :p] ** 2, axis=1) > big[acc]
-            late = (t[acc] > t_limit[acc]) | (tries[acc] > _MAX_STEPS)
-            outcome[acc[unb]] = _UNBOUNDED
-            outcome[acc[late & ~unb & ~close & ~left]] = _TIMEOUT
-            stop = close | left | unb | late
-            y[acc] = yn
-            y[acc[left]] = ybest[acc[left]]
-            if record:
-                for j, i in enumerate(acc):
-                    records[i].append((t[i], yn[j, :p].copy()))
-            if stop.any():
-                active[acc[stop]] = False
-                a = np.flatnonzero(active)
-                if a.size == 0:
-                    break
-                Ms, Vs = Ms_all[a], Vs_all[a]
-    return y, outcome, records
-
-
-def _newton_polish(batch, theta, idx, iters=4):
-    """A few pseudo-inverse Newton steps on grad R = 0 (batched); keeps a step only if it helps,
-    and takes none where the gradient is already at the level of rounding errors."""
-    gtiny = _POLISH_TOL * batch.gscale[idx]
-    if _kernel is not None and batch.p <= _COMPILED_MAX_P:
-        return _kernel.newton_polish_batch(np.ascontiguousarray(theta), batch.Ms[idx], batch.Vs[idx],
-                                           batch.d1, batch.d, batch.d2, iters, gtiny)
-    for _ in range(iters):
-        g, A, B = batch.grad(theta, idx)
-        gn = np.linalg.norm(g, axis=1)
-        gn[gn <= gtiny] = 0.0     # nothing to polish: no trial step beats 0
-        H = hessian(A, B, batch.V[idx], batch.M[idx])
-        step = -np.einsum("kij,kj->ki", np.linalg.pinv(H, rcond=1e-10, hermitian=True), g)
-        trial = theta + step
-        gt = np.linalg.norm(batch.grad(trial, idx)[0], axis=1)
-        better = gt < gn
-        theta[better] = trial[better]
-        if not better.any():
-            break
-    return theta
-
-
-def _newton_snap(batch, theta, idx, gscale, iters=8):
-    """Newton's method on grad R = 0 from points on the slow approach to a critical point.
-
-    Returns the end points and, per run, whether Newton converged (gradient below 1e-12 of
-    ``gscale``) without raising the loss."""
-    loss0 = batch.loss(theta, idx)
-    theta = theta.copy()
-    for _ in range(iters):
-        g, A, B = batch.grad(theta, idx)
-        if np.all(np.linalg.norm(g, axis=1) < 1e-12 * gscale):
-            break
-        H = hessian(A, B, batch.V[idx], batch.M[idx])
-        with np.errstate(over="ignore", invalid="ignore"):
-            theta = theta - np.einsum("kij,kj->ki", np.linalg.pinv(H, rcond=1e-10, hermitian=True), g)
-        theta[~np.isfinite(theta).all(axis=1)] = 0.0
-    g = np.linalg.norm(batch.grad(theta, idx)[0], axis=1)
-    return theta, (g < 1e-12 * gscale) & (batch.loss(theta, idx) <= loss0 * (1 + 1e-9) + 1e-30)
-
-
-def _project(vectors, basis_mask, Q):
-    """Project each vector onto the span of the selected eigenvectors (columns of Q)."""
-    coeff = np.einsum("kpi,kp->ki", Q, vectors) * basis_mask
-    return np.einsum("kpi,ki->kp", Q, coeff)
 
 
 _STATUS = ("converged", "stalled", "unbounded")   # the compiled path's status codes
@@ -528,7 +312,7 @@ def _compiled_batch(batch, problems, seeds, limit, rtol):
     which certainly needs them, gets them at once); the runs that need them (several components, a
     degenerate escape, the full width) are continued from where they stopped with them; a run that
     needs the full width of a problem with too many parameters for the compiled loops is computed
-    on the NumPy path."""
+    by the reference (:mod:`mfbook.saddle_to_saddle`), with its own seed."""
     K = _kernel
     R = batch.R
     seeds = np.asarray(seeds, np.int64)
@@ -557,12 +341,8 @@ def _compiled_batch(batch, problems, seeds, limit, rtol):
         saddles = [Saddle(*s) for s in zip(SW[r, :c], Sloss[r, :c].tolist(), Srank[r, :c].tolist(),
                                            Srate[r, :c].tolist(), Smult[r, :c].tolist())]
         results.append(LimitResult(q, W[r], A[r], B[r], saddles, [], _STATUS[status[r]], _ROUTE[route[r]]))
-    left = np.flatnonzero(code == K.NUMPY) if code.any() else ()
-    if len(left):
-        redo = _numpy_batch(_Batch(batch.V[left], batch.M[left], batch.d), [problems[r] for r in left],
-                            [seeds[r] for r in left], limit, rtol, False)
-        for r, res in zip(left, redo):
-            results[r] = res
+    for r in (np.flatnonzero(code == K.NUMPY) if code.any() else ()):
+        results[r] = _reference(problems[r], int(seeds[r]), batch.d, rtol, limit, False)
     return results
 
 
@@ -581,7 +361,8 @@ _METHOD = None
 
 def small_init_limit_batch(problems, seed=0, width: int | None = None, rtol: float = 1e-10,
                            max_saddles: int | None = None, record: bool = False) -> list[LimitResult]:
-    """:func:`small_init_limit` for many problems of the same shape, advanced together.
+    """:func:`small_init_limit` for many problems of the same shape (each run on its own: its result
+    does not depend on its batch-mates).
 
     Parameters
     ----------
@@ -609,100 +390,17 @@ def small_init_limit_batch(problems, seed=0, width: int | None = None, rtol: flo
     if len(seeds) != R:
         raise ValueError(f"{len(seeds)} seeds for {R} problems")
     d = max(shape) if width is None else int(width)
-    if R == 1:
-        batch = _Batch(problems[0].values[None], problems[0].mask[None], d)
-    else:
-        batch = _Batch(np.stack([q.values for q in problems]), np.stack([q.mask for q in problems]), d)
     limit = (min(shape) + 2) if max_saddles is None else int(max_saddles)
-    if _kernel is None or record:
-        return _numpy_batch(batch, problems, seeds, limit, rtol, record)
+    if _kernel is None or record:   # one problem at a time, each with its own seed
+        return [_reference(q, int(s), d, rtol, limit, record) for q, s in zip(problems, seeds)]
+    batch = _Batch(np.stack([q.values for q in problems]), np.stack([q.mask for q in problems]), d)
     return _compiled_batch(batch, problems, seeds, limit, rtol)
 
 
-def _numpy_batch(batch, problems, seeds, limit, rtol, record):
-    """The level loop of :func:`small_init_limit_batch` in NumPy: all runs advance together, always
-    carrying the initial direction."""
-    R, p, d = batch.R, batch.p, batch.d
-    delta = _directions(problems[0].shape, seeds, d)
-    theta = np.zeros((R, p))
-    fallback_rng = np.random.default_rng(np.asarray(seeds, dtype=np.int64).sum() + 7919)
-    saddles = [[] for _ in range(R)]
-    phases = [[] for _ in range(R)]
-    active = np.ones(R, bool)
-    status = np.array(["converged"] * R, dtype=object)
-    last_norm = np.zeros(R)
-    for _level in range(limit + 1):
-        idx = np.flatnonzero(active)
-        if idx.size == 0:
-            break
-        theta[idx] = _newton_polish(batch, theta[idx], idx) if _level > 0 else theta[idx]
-        A, B = batch.unpack(theta[idx], idx)
-        H = hessian(A, B, batch.V[idx], batch.M[idx])
-        w, Q = np.linalg.eigh(-H)          # ascending; top escape rate is w[:, -1]
-        lam = w[:, -1]
-        rel = np.maximum(np.abs(lam), batch.gscale[idx])
-        top = w >= (lam - _EIG_GROUP * rel)[:, None]
-        W = A @ B
-        losses = batch.loss(theta[idx], idx)
-        ranks = numerical_rank(W)
-        is_min = lam <= _MIN_RATE * batch.gscale[idx]
-        for j, r in enumerate(idx):
-            saddles[r].append(Saddle(W[j].copy(), float(losses[j]), int(ranks[j]), float(lam[j]), int(top[j].sum())))
-        tnorm = np.linalg.norm(theta[idx], axis=1)
-        if _level >= 2:
-            # no progress since the last plateau (same rank, loss not even halved): the path crawls
-            # (a degenerate or unattained infimum); the factors growing means an unattained one
-            prev = np.array([saddles[r][-2] for r in idx])
-            crawl = ~is_min & np.array([s.rank == q.rank and s.loss > 0.5 * q.loss
-                                        for s, q in zip((saddles[r][-1] for r in idx), prev)])
-            grew = tnorm > last_norm[idx] * (1 + 1e-6)
-            status[idx[crawl & grew]] = "unbounded"
-            status[idx[crawl & ~grew]] = "stalled"
-            is_min |= crawl
-        last_norm[idx] = tnorm
-        if _level == limit:
-            status[idx[~is_min]] = "stalled"
-            is_min[:] = True
-        active[idx[is_min]] = False
-        go = ~is_min
-        if not go.any():
-            break
-        idx, Q, w, top, lam = idx[go], Q[go], w[go], top[go], lam[go]
-        v = _project(delta[idx], top, Q)
-        weak = np.linalg.norm(v, axis=1) < 1e-6
-        if weak.any():  # the carried direction misses the escape space: use a fresh random one
-            v[weak] = _project(fallback_rng.standard_normal((int(weak.sum()), p)), top[weak], Q[weak])
-        v /= np.linalg.norm(v, axis=1, keepdims=True)
-        # carry the rest of the initial direction (all other eigenspaces): transported by the
-        # variational equation, its fastest-growing part leads the next escape
-        carried = delta[idx] - _project(delta[idx], top, Q)
-        carried /= np.maximum(np.linalg.norm(carried, axis=1, keepdims=True), 1e-300)
-        eps = _EPS * batch.tscale[idx, None]
-        u = _second_order(batch, theta[idx], v, idx, lam, w, Q)
-        y = np.concatenate([theta[idx] + eps * v + eps ** 2 * u, carried], axis=1)
-        with np.errstate(over="ignore", invalid="ignore"):  # rejected trial stages may overflow
-            y, outcome, recs = _transit(batch, y, idx, lam, rtol, record)
-        theta[idx] = y[:, :p]
-        delta[idx] = y[:, p:]
-        # factors growing without bound: the path stops here (there is no limit to polish);
-        # a transit that ran out of time goes on from where it is (status set by the end point)
-        unb = outcome == _UNBOUNDED
-        status[idx[unb]] = "unbounded"
-        active[idx[unb]] = False
-        for j, r in enumerate(idx):
-            if record:
-                ts = np.array([tt for tt, _ in recs[j]])
-                ths = np.array([th for _, th in recs[j]])
-                Ar = ths[:, :batch.pa].reshape(-1, batch.d1, d)
-                Br = ths[:, batch.pa:].reshape(-1, d, batch.d2)
-                Wr = Ar @ Br
-                lr_ = np.sum(np.where(batch.M[r], Wr - batch.V[r], 0.0) ** 2, axis=(1, 2)) / batch.n[r, 0, 0]
-                phases[r].append({"t": ts, "loss": lr_, "W": Wr, "A": Ar, "B": Br})
-    results = []
-    for r in range(R):
-        A, B = batch.unpack(theta[r:r + 1], np.array([r]))
-        results.append(LimitResult(problems[r], (A @ B)[0], A[0], B[0], saddles[r], phases[r], str(status[r])))
-    return results
+def _reference(problem, seed, width, rtol, limit, record):
+    from .saddle_to_saddle import saddle_to_saddle   # (it imports LimitResult and Saddle from here)
+
+    return saddle_to_saddle(problem, seed, width, rtol, limit, record)
 
 
 def small_init_limit(problem, seed=0, width: int | None = None, rtol: float = 1e-10,
@@ -727,7 +425,8 @@ def small_init_limit(problem, seed=0, width: int | None = None, rtol: float = 1e
     max_saddles : int, optional
         Stop after this many departures (default :math:`\\min(d_1, d_2) + 2`).
     record : bool
-        Keep the transit between saddles (``.phases``) for plotting.
+        Keep the transits between saddles (``.phases``) for plotting: computed by the reference
+        :func:`mfbook.saddle_to_saddle.saddle_to_saddle` (SciPy, slower).
 
     Returns
     -------

@@ -117,16 +117,16 @@ def test_batch_results_do_not_depend_on_the_threads():
 
 @pytest.mark.parametrize("text", ["0 1; 2 *", "1 2; 10 *", "1 * 3; * 5 *; 3 * 9", FOUR, "1 2 *; 3 * 5",
                                   "1 2 3 *; 2 * 6 8; * 6 * 12"])
-def test_compiled_path_follows_the_numpy_one(text, monkeypatch):
+def test_compiled_path_follows_the_reference(text, monkeypatch):
     """The compiled path (factors only as wide as the rank so far, the initial direction carried
-    only where an escape is degenerate, as for THREE) visits the same saddles as the NumPy one (full
-    width, always carrying it): same W, ranks, escape rates and multiplicities of the full-width
+    only where an escape is degenerate, as for THREE) visits the same saddles as the reference (full
+    width, always carrying it; mfbook.saddle_to_saddle): same W, ranks, escape rates and multiplicities of the full-width
     Hessian (counted block by block in the narrow path, also for non-square problems)."""
     import mfbook.limit as limit
 
     assert limit._kernel is not None, "numba is a requirement: the compiled integrator must load"
     fast = small_init_limit(text, seed=1)
-    monkeypatch.setattr(limit, "_kernel", None)       # the batched NumPy integrator, same method
+    monkeypatch.setattr(limit, "_kernel", None)       # without numba: the reference, same method
     slow = small_init_limit(text, seed=1)
     assert fast.ranks == slow.ranks and fast.status == slow.status
     assert [s.multiplicity for s in fast.saddles] == [s.multiplicity for s in slow.saddles]
@@ -141,7 +141,7 @@ def test_compiled_path_follows_the_numpy_one(text, monkeypatch):
 def test_large_problems_take_the_numpy_path_only_for_the_full_width_passes(monkeypatch):
     """Above _COMPILED_MAX_P parameters the narrow passes still run compiled (THREE: one component at
     a time); a run that needs the full width (a repeated top singular value at the start, two new
-    inner directions at once) is finished on the NumPy path, with the same limit."""
+    inner directions at once) is computed by the reference, with the same limit."""
     import mfbook.limit as limit
 
     problems = [THREE, "1 * 1; * * *; 1 * -1", "1 2 3; 2 4 *; * 6 9"]
@@ -149,7 +149,7 @@ def test_large_problems_take_the_numpy_path_only_for_the_full_width_passes(monke
     assert [r.method for r in compiled] == ["components", "full width carrying", "narrow"]
     monkeypatch.setattr(limit, "_COMPILED_MAX_P", 10)            # the problems have 18 parameters
     mixed = small_init_limit_batch(problems, seed=[0, 0, 0])
-    assert [r.method for r in mixed] == ["components", "numpy", "narrow"]
+    assert [r.method for r in mixed] == ["components", "reference", "narrow"]
     for a, b in zip(compiled, mixed):
         assert a.ranks == b.ranks and a.status == b.status
         np.testing.assert_allclose(a.W, b.W, rtol=0, atol=1e-8 * np.abs(a.W).max())

@@ -1,0 +1,274 @@
+r"""The small-initialization limit, one problem at a time: the reference implementation.
+
+As :math:`\alpha \to 0`, gradient flow on :math:`W = AB` started at :math:`\alpha\theta_0` spends ever
+longer near a sequence of critical points :math:`0 = \theta_c^{(0)}, \theta_c^{(1)}, \dots` and travels
+between them along the direction of fastest escape (Bai, Zhao & Zhang 2024, Theorem 2; Li, Luo &
+Lyu 2021 for connected problems). This module follows that path directly, for one problem, at the
+full inner width :math:`d`, always carrying the initial direction :math:`\delta = \theta_0/\|\theta_0\|`:
+
+1. **Escape.** At a critical point :math:`\theta_c` take :math:`H = \nabla^2 R_S(\theta_c)` and
+   :math:`\lambda_1 = \lambda_{\max}(-H)`. If :math:`\lambda_1 \le 0` (up to a tolerance) the point is a
+   minimum and the path ends. Otherwise the flow from :math:`\theta_c + \alpha\delta` leaves along the part
+   of :math:`\delta` in the top eigenspace of :math:`-H` (it grows fastest, like :math:`e^{\lambda_1 t}`): the
+   unit vector :math:`v` of that projection.
+2. **Transit.** Start on the unstable manifold, :math:`\theta(0) = \theta_c + \varepsilon v + \varepsilon^2 u`
+   with :math:`(2\lambda_1 I + H)u = -\tfrac12\nabla^3 R_S(\theta_c)[v, v]` and :math:`\varepsilon = 10^{-5}`
+   times the size of a fit, and integrate :math:`\dot\theta = -\nabla R_S(\theta)` together with the
+   variational equation of the direction,
+   :math:`\dot\delta = -H(\theta)\delta + (\delta^\top H(\theta)\delta)\,\delta` (kept on the unit sphere),
+   by scipy's DOP853. The rest of :math:`\delta` (outside the top eigenspace) is transported this way,
+   as it is at small :math:`\alpha`, and its fastest-growing part leads the next escape. The flow
+   commutes with the rotations :math:`(A, B) \mapsto (AU, U^\top B)` of the inner space, so the transit
+   is computed in inner coordinates whose first :math:`r` axes span the inner directions used by
+   :math:`\theta_c` and :math:`v`: the other columns of :math:`A` and rows of :math:`B` are exactly 0 and stay
+   so. (Left to rounding errors, they would grow near a slowly approached critical point and end its
+   stage early, as in training from :math:`\alpha \approx 10^{-16}`, which is not the limit.)
+3. **Plateau.** The transit ends when the gradient has fallen below :math:`10^{-8}` of its peak on
+   this transit (not much lower: near a minimum the explicit integrator's steps stall at a gradient
+   set by ``rtol``), or when it has passed through a plateau (below :math:`10^{-3}` of the peak, then up
+   again 30-fold: rounding errors lead away from a saddle), at its lowest gradient. Newton steps
+   (pseudo-inverse of the Hessian) polish the critical point, and the path goes back to 1.
+4. **Crawl and unbounded growth.** A transit that does not settle within its budget (time
+   :math:`200\log(10^9)/\lambda_1` or 5000 steps) ends the path as ``"stalled"``: the flow crawls. So
+   does a plateau of the same rank as the one before and not half its loss (no progress); it is
+   ``"unbounded"`` if the factors grew meanwhile (the infimum is not attained). Factors larger than
+   :math:`10^3` times the size of a fit end the path as ``"unbounded"`` at once.
+
+Every tolerance is relative to the data's scale (scaling :math:`M` by :math:`c` scales :math:`\theta` by
+:math:`\sqrt c`, time by :math:`1/c`, and changes nothing else). ``mfbook.small_init_limit`` computes the
+same path compiled (narrower factors, a longer series start, an earlier stop finished by Newton);
+``tests/test_saddle_to_saddle.py`` says where the two agree and why they may differ.
+
+Explained in: chapter 4 (Training dynamics).
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.integrate import DOP853
+
+from .completion import as_completion
+from .factorization import hessian, hessian_vector_product, init_factors, loss_gradient
+
+__all__ = ["saddle_to_saddle"]
+
+EPS = 1e-5          # departure distance, relative to the size of a fit (the start is exact to O(eps^3))
+GTOL = 1e-8         # a plateau: gradient below this fraction of its peak on the transit
+MAX_STEPS = 5000    # integrator steps per transit before it counts as not settling (a crawl)
+BIG = 1e3           # factors beyond this many times the size of a fit: unbounded growth
+EIG_GROUP = 1e-6    # eigenvalues of -H within this (relative to lambda_1) form the top eigenspace
+MIN_RATE = 1e-9     # lambda_1 below this (relative to the gradient scale) counts as a minimum
+POLISH_TOL = 1e-14  # Newton stops once the gradient is at the level of rounding errors (relative)
+
+
+class _Problem:
+    """One completion problem at inner width d, with theta = (vec A, vec B) flattened row-major."""
+
+    def __init__(self, problem, width):
+        self.q = as_completion(problem)
+        self.d1, self.d2 = self.q.shape
+        self.d = max(self.q.shape) if width is None else int(width)
+        self.pa = self.d1 * self.d
+        self.p = self.pa + self.d * self.d2
+        size = np.linalg.norm(self.q.values[self.q.mask])          # |P(M)|_F
+        self.gscale = max(2.0 * size / self.q.n_observed, 1e-300)   # |grad_W R| at W = 0
+        self.tscale = np.sqrt(2.0 * np.sqrt(min(self.q.shape)) * max(size, 1e-300))  # |theta| of a fit
+        self.gtheta = self.gscale * self.tscale                     # |grad_theta R| at a fit's scale
+        self.wscale = max(np.abs(self.q.values).max(), 1e-300)      # |W_ij| of a fit
+
+    def factors(self, theta):
+        return theta[:self.pa].reshape(self.d1, self.d), theta[self.pa:self.p].reshape(self.d, self.d2)
+
+    def loss_grad(self, theta):
+        """R_S(theta) and its gradient (E B^T, A^T E), E = (2/n) P(AB - M)."""
+        loss, (gA, gB) = loss_gradient(list(self.factors(theta)), self.q.values, self.q.mask)
+        return float(loss), np.concatenate([gA.ravel(), gB.ravel()])
+
+    def hessian(self, theta):
+        return hessian(*self.factors(theta), self.q.values, self.q.mask)
+
+    def hvp(self, theta, v):
+        """H(theta) v without forming H."""
+        HX, HY = hessian_vector_product(*self.factors(theta), *self.factors(v), self.q.values, self.q.mask)
+        return np.concatenate([HX.ravel(), HY.ravel()])
+
+
+def _unstable_manifold_start(P, theta, v, lam, w, Q, eps):
+    """theta_c + eps v + eps^2 u, the unstable manifold to second order.
+
+    On the manifold theta(s) = theta_c + s v + s^2 u + O(s^3) the flow is ds/dt = lambda_1 s; the
+    s^2 terms of d theta/dt = -grad R give (2 lambda_1 I + H) u = -c with c the s^2 coefficient of
+    grad R(theta_c + s v), i.e. c = (E2 B^T + E1 Y^T, A^T E2 + X^T E1) for v = (X, Y),
+    E1 = (2/n) P(XB + AY), E2 = (2/n) P(XY). Solved in the eigenbasis of -H (eigenvalues w)."""
+    A, B = P.factors(theta)
+    X, Y = P.factors(v)
+    Ms = np.where(P.q.mask, 2.0 / P.q.n_observed, 0.0)
+    E1, E2 = Ms * (X @ B + A @ Y), Ms * (X @ Y)
+    c = np.concatenate([(E2 @ B.T + E1 @ Y.T).ravel(), (A.T @ E2 + X.T @ E1).ravel()])
+    u = Q @ ((Q.T @ -c) / (2.0 * lam - w))
+    return theta + eps * v + eps ** 2 * u
+
+
+def _inner_basis(P, theta, v):
+    """An orthonormal basis U of the inner space R^d whose first r vectors span the inner
+    directions that theta and v use (the column spaces of A^T, B, X^T, Y)."""
+    (A, B), (X, Y) = P.factors(theta), P.factors(v)
+    U, s, _ = np.linalg.svd(np.hstack([A.T, B, X.T, Y]))
+    return U, int(np.sum(s > 1e-12 * s[0]))
+
+
+def _rotate(P, theta, U):
+    """The symmetry (A, B) -> (A U, U^T B) (U orthogonal): it maps flows to flows."""
+    A, B = P.factors(theta)
+    return np.r_[(A @ U).ravel(), (U.T @ B).ravel()]
+
+
+def _transit(P, theta, delta, lam, rtol, record):
+    """Integrate (theta, delta) from just off a saddle to the next plateau.
+
+    Returns (theta, delta, outcome, phase) with outcome ``"plateau"``, ``"unbounded"`` or
+    ``"timeout"`` and phase the recorded path (``None`` unless ``record``)."""
+    p = P.p
+
+    def rhs(t, y):   # d/dt (theta, delta) = (-grad R, -H delta + (delta' H delta) delta)
+        th, de = y[:p], y[p:]
+        Hd = P.hvp(th, de)
+        return np.concatenate([-P.loss_grad(th)[1], -Hd + (de @ Hd) * de])
+
+    eps = EPS * P.tscale
+    atol = np.r_[np.full(p, 1e-6 * eps), np.full(p, 1e-6 * EPS)]   # theta: far below eps; delta: unit
+    y0 = np.r_[theta, delta]
+    solver = DOP853(rhs, 0.0, y0, t_bound=200 * np.log(1e9) / lam, rtol=rtol, atol=atol,
+                    first_step=0.05 / lam)
+    loss0 = P.loss_grad(theta)[0]
+    escaped, gpeak, gbest, best = False, 0.0, np.inf, y0
+    ts, path = [0.0], [theta.copy()]
+    outcome = "timeout"
+    for _ in range(MAX_STEPS):
+        if solver.status != "running":
+            break
+        solver.step()
+        y = solver.y
+        if record:
+            ts.append(solver.t)
+            path.append(y[:p].copy())
+        loss, g = P.loss_grad(y[:p])
+        gn = np.linalg.norm(g)
+        escaped = escaped or loss < loss0 * (1 - 1e-6)    # the loss has left the saddle's level
+        if not escaped:
+            continue
+        gpeak = max(gpeak, gn)
+        if gn < gbest:
+            gbest, best = gn, y.copy()
+        if gn < GTOL * gpeak:                            # settled on a plateau
+            outcome = "plateau"
+            break
+        if gbest < 1e-3 * gpeak and gn > 30 * gbest:     # passed a plateau that rounding errors leave
+            y, outcome = best, "plateau"
+            break
+        if y[:p] @ y[:p] > (BIG * P.tscale) ** 2:       # the factors grow without bound
+            outcome = "unbounded"
+            break
+    phase = None
+    if record:
+        path = np.array(path)
+        A, B = path[:, :P.pa].reshape(-1, P.d1, P.d), path[:, P.pa:].reshape(-1, P.d, P.d2)
+        phase = {"t": np.array(ts), "loss": P.q.loss(A @ B), "W": A @ B, "A": A, "B": B}
+    return y[:p].copy(), y[p:] / np.linalg.norm(y[p:]), outcome, phase
+
+
+def _newton_polish(P, theta, iters=4):
+    """Pseudo-inverse Newton steps on grad R = 0 (theta <- theta - H^+ grad R), each kept only if it
+    lowers the gradient; none once the gradient is at the level of rounding errors."""
+    g = P.loss_grad(theta)[1]
+    for _ in range(iters):
+        if np.linalg.norm(g) <= POLISH_TOL * P.gtheta:
+            break
+        trial = theta - np.linalg.pinv(P.hessian(theta), rcond=1e-10, hermitian=True) @ g
+        gt = P.loss_grad(trial)[1]
+        if not np.linalg.norm(gt) < np.linalg.norm(g):
+            break
+        theta, g = trial, gt
+    return theta
+
+
+def saddle_to_saddle(problem, seed=0, width: int | None = None, rtol: float = 1e-10,
+                     max_saddles: int | None = None, record: bool = True):
+    """The :math:`\\alpha \\to 0` limit of gradient flow from :math:`\\alpha\\theta_0`, saddle to saddle.
+
+    The algorithm of the module docstring, for one problem at full width. ``seed`` draws
+    :math:`\\theta_0` exactly as :func:`mfbook.init_factors` (and so as :func:`mfbook.gradient_flow`
+    and :func:`mfbook.small_init_limit`) does.
+
+    Parameters
+    ----------
+    problem : Completion or str
+    seed : int
+        Seed of the initial direction :math:`\\theta_0`.
+    width : int, optional
+        Inner width :math:`d` (default :math:`\\max(d_1, d_2)`).
+    rtol : float
+        Relative tolerance of the integrator (DOP853) between saddles.
+    max_saddles : int, optional
+        Stop after this many departures (default :math:`\\min(d_1, d_2) + 2`).
+    record : bool
+        Keep each transit in ``.phases``: dicts with ``t`` (time since leaving the saddle at
+        distance :math:`\\varepsilon`), ``loss``, ``W``, ``A`` and ``B`` at every integrator step.
+
+    Returns
+    -------
+    mfbook.LimitResult
+        With ``method == "reference"``.
+
+    Explained in: chapter 4 (Training dynamics).
+    """
+    from .limit import LimitResult, Saddle, numerical_rank   # (mfbook.limit calls this module)
+
+    P = _Problem(problem, width)
+    limit = min(P.q.shape) + 2 if max_saddles is None else int(max_saddles)
+    A0, B0 = init_factors(P.q.shape, 1.0, seed, width=P.d)          # the same draw as training
+    delta = np.r_[A0.ravel(), B0.ravel()]
+    delta /= np.linalg.norm(delta)
+    fallback = np.random.default_rng(seed + 7919)   # only if delta misses the escape space
+    theta = np.zeros(P.p)
+    saddles, phases, status, last_norm = [], [], "converged", 0.0
+    for level in range(limit + 1):
+        if level > 0:
+            theta = _newton_polish(P, theta)                 # the critical point, to rounding level
+        w, Q = np.linalg.eigh(-P.hessian(theta))                    # ascending: lambda_1 = w[-1]
+        lam = w[-1]
+        top = w >= lam - EIG_GROUP * max(abs(lam), P.gscale)
+        A, B = P.factors(theta)
+        loss = P.loss_grad(theta)[0]
+        saddles.append(Saddle(A @ B, loss, int(numerical_rank(A @ B)), float(lam), int(top.sum())))
+        done = lam <= MIN_RATE * P.gscale                            # a minimum
+        tnorm = np.linalg.norm(theta)
+        if not done and level >= 2 and saddles[-1].rank == saddles[-2].rank \
+                and loss > 0.5 * saddles[-2].loss:                   # no progress: a crawl
+            status, done = ("unbounded" if tnorm > last_norm * (1 + 1e-6) else "stalled"), True
+        last_norm = tnorm
+        if not done and level == limit:
+            status, done = "stalled", True
+        if done:
+            break
+        Qt = Q[:, top]
+        v = Qt @ (Qt.T @ delta)                                      # delta in the escape space
+        if np.linalg.norm(v) < 1e-6:
+            v = Qt @ (Qt.T @ fallback.standard_normal(P.p))
+        carried = delta - Qt @ (Qt.T @ delta)                        # ... and the rest of it
+        delta = carried / max(np.linalg.norm(carried), 1e-300)
+        v /= np.linalg.norm(v)
+        start = _unstable_manifold_start(P, theta, v, lam, w, Q, EPS * P.tscale)
+        # in inner coordinates whose first r axes carry theta and v, the flow keeps the other
+        # d - r columns of A and rows of B exactly 0: set them to 0 (they hold rounding errors)
+        U, r = _inner_basis(P, theta, v)
+        start, delta = _rotate(P, start, U), _rotate(P, delta, U)
+        A, B = P.factors(start)
+        A[:, r:], B[r:] = 0.0, 0.0
+        theta, delta, outcome, phase = _transit(P, start, delta, lam, rtol, record)
+        if record:
+            phases.append(phase)
+        if outcome != "plateau":       # unbounded growth, or a crawl: no plateau within the budget
+            status = "unbounded" if outcome == "unbounded" else "stalled"
+            break
+    A, B = P.factors(theta)
+    return LimitResult(P.q, A @ B, A.copy(), B.copy(), saddles, phases, status, "reference")
