@@ -25,7 +25,12 @@ import numpy as np
 
 from .training import DivergenceError
 
-__all__ = ["make_task", "head_output", "train_head", "numerical_rank", "factor_tangent_dimension"]
+# a trained head's weight product keeps a remnant of its initialization along the unlearned
+# directions (singular values of order the init scale squared, below 1e-3 of the top one at the
+# scales the book uses); a relative threshold of 1e-2 counts only the learned directions
+RANK_RTOL = 1e-2
+
+__all__ = ["make_task", "head_output", "train_head", "factor_tangent_dimension", "RANK_RTOL"]
 
 
 def make_task(rank: int, dim: int = 8, tokens: int = 6, samples: int = 40, strength: float = 3.0, seed=0):
@@ -144,15 +149,6 @@ def train_head(task, init_scale, runs: int = 1, seed=0, lr: float = 0.5, max_ste
         steps[act[done]] = step
         act, Q, K = act[~done], Q[~done], K[~done]
     return {"WQ": WQ, "WK": WK, "M": WQ @ np.swapaxes(WK, 1, 2), "loss": loss, "steps": steps}
-
-
-def numerical_rank(M, rtol: float = 1e-2) -> np.ndarray:
-    """Number of singular values above ``rtol`` times the largest, for a stack of matrices (..., d1, d2).
-
-    Explained in: chapter 6.
-    """
-    sv = np.linalg.svd(np.asarray(M, float), compute_uv=False)
-    return np.sum(sv > rtol * sv[..., :1], axis=-1)
 
 
 def factor_tangent_dimension(A, B, rtol: float = 1e-2) -> int:

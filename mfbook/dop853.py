@@ -13,7 +13,7 @@ and the error estimate combines :math:`\\sum_i e^{(5)}_i k_i` and :math:`\\sum_i
 The numbers are the double-precision values of the published coefficients;
 ``tests/test_dop853.py`` checks the order conditions they must satisfy.
 
-Used by the compiled integrator of :mod:`mfbook._transit_kernel` (the limit's transits and
+Used by the compiled integrator of :mod:`mfbook._kernel` (the limit's transits and
 :func:`mfbook.gradient_flow`).
 
 Explained in: chapter 4 (Training dynamics), where the transits are integrated.

@@ -46,7 +46,7 @@ the flow, already close, converges to it. Newton steps solve with that gauge-fix
 the factors have full rank (Cholesky, or LU where it is not positive definite), else with the
 pseudo-inverse.
 
-The whole path runs compiled (:mod:`mfbook._transit_kernel`, numba), each run on its own (the runs
+The whole path runs compiled (:mod:`mfbook._kernel`, numba), each run on its own (the runs
 of a batch are shared out over the CPU cores). Two facts make it cheap:
 
 - carrying :math:`\\delta` doubles the work of a transit, and it only matters where an escape is
@@ -82,26 +82,25 @@ Explained in: chapter 4 (Training dynamics) and chapter 5 (Implicit regularizati
 """
 from __future__ import annotations
 
+import numbers
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from .completion import Completion, as_completion
+from .completion import as_completion
+from .saddle_to_saddle import LimitResult, Saddle, saddle_to_saddle
+from .seeding import run_seeds
 
-try:  # the compiled integrator (numba); without it the reference (mfbook.saddle_to_saddle), slower
+from .dop853 import TABLEAU
+
+try:  # the compiled solver (numba); without it the reference (mfbook.saddle_to_saddle), slower
     import numba
 
-    from . import _transit_kernel as _kernel
-
-    _jit = numba.njit(cache=True)
+    from . import _kernel
 except ImportError:  # pragma: no cover - numba is in requirements.txt
     _kernel = None
 
-    def _jit(f):
-        return f
-
-__all__ = ["LimitResult", "Saddle", "small_init_limit", "small_init_limit_batch", "numerical_rank"]
+__all__ = ["small_init_limit", "small_init_limit_batch"]
 
 _EPS = 1e-5          # departure distance from a saddle (relative to the size of a fit); O(eps^2) start
 _GTOL = 1e-6         # plateau detection, relative to the gradient scale (Newton polishes after)
@@ -117,141 +116,10 @@ _SNAP_AFTER = 10     # ... once it has taken this many steps; after a failed att
 _POLISH_TOL = 1e-14  # the Newton polish stops once the gradient is below this (relative): rounding level
 _SNAP_MAX_P = 256    # not for more parameters than this: a dense pseudo-inverse of the Hessian
                      # (p^3) then costs more than the integrator steps it saves
-_COMPILED_MAX_P = 512  # the compiled kernel's plain loops serve up to this many parameters (d ~ 16); the
-                       # full-width passes of larger problems go to the reference (mfbook.saddle_to_saddle)
-
-
-def numerical_rank(W, tol: float = 1e-6) -> int | np.ndarray:
-    """Number of singular values above ``tol`` times the largest (batched).
-
-    Explained in: chapter 1 (Background).
-    """
-    s = np.linalg.svd(np.asarray(W, float), compute_uv=False)
-    top = s[..., :1]
-    return np.sum(s > tol * np.maximum(top, 1e-300), axis=-1)
-
-
-@dataclass
-class Saddle:
-    """A critical point visited on the limit path.
-
-    Attributes
-    ----------
-    W : ndarray
-        :math:`W_c = A_c B_c` at the critical point.
-    loss : float
-        :math:`R_S(\\theta_c)`, the height of the plateau.
-    rank : int
-        Numerical rank of :math:`W_c`.
-    rate : float
-        :math:`\\lambda_1`, the top eigenvalue of :math:`-\\nabla^2 R_S(\\theta_c)` (0 or less at a minimum).
-    multiplicity : int
-        Dimension of the top eigenspace (the escape directions).
-    """
-
-    W: np.ndarray
-    loss: float
-    rank: int
-    rate: float
-    multiplicity: int
-
-
-@dataclass
-class LimitResult:
-    """The :math:`\\alpha \\to 0` limit of gradient flow for one problem.
-
-    Attributes
-    ----------
-    W : ndarray, shape (d1, d2)
-        The limit :math:`\\widehat W = \\lim_{\\alpha\\to0} W_\\infty(\\alpha\\theta_0)`.
-    A, B : ndarray
-        Factors of ``W`` at the end of the path.
-    saddles : list of Saddle
-        The critical points visited, from :math:`\\theta = 0` to the final minimum (last entry).
-    phases : list of dict
-        For each departure, the transit: ``t`` (time since leaving at distance
-        :math:`\\varepsilon`), ``loss``, ``W``, ``A`` and ``B`` at each integrator step (only when
-        ``record=True``).
-    status : str
-        ``"converged"``: the path ended at a minimum (the last saddle has :math:`\\lambda_1 \\le 0`).
-        ``"unbounded"``: the loss keeps decreasing while :math:`\\|A\\|, \\|B\\|` grow without bound
-        (the infimum of the loss is not attained); ``W`` is the last state, not a limit.
-        ``"stalled"``: a transit did not reach a plateau in the allotted time, or the path
-        visited ``max_saddles`` critical points without reaching a minimum.
-    method : str
-        How the path was computed (see the module docstring): ``"narrow"`` (factors only as wide
-        as the rank so far), ``"narrow carrying"`` (the same, carrying the initial direction through
-        a degenerate escape), ``"components"`` (observed entries in several components, each
-        followed on its own), ``"full width"`` (again at full width because a narrow stage crawled),
-        ``"full width carrying"`` (at full width carrying the initial direction, for a degenerate
-        escape) or ``"reference"`` (:mod:`mfbook.saddle_to_saddle`: full width, always carrying it).
-    """
-
-    problem: Completion
-    W: np.ndarray
-    A: np.ndarray
-    B: np.ndarray
-    saddles: list
-    phases: list = field(default_factory=list)
-    status: str = "converged"
-    method: str = "reference"
-
-    @property
-    def rank(self) -> int:
-        """Numerical rank of the limit."""
-        return int(numerical_rank(self.W))
-
-    @property
-    def ranks(self) -> list[int]:
-        """Rank of :math:`W` at each plateau, ending with the limit's rank."""
-        return [s.rank for s in self.saddles]
-
-    @property
-    def plateaus(self) -> np.ndarray:
-        """Loss at each plateau (the last is the final loss, about 0)."""
-        return np.array([s.loss for s in self.saddles])
-
-    @property
-    def loss(self) -> float:
-        return self.saddles[-1].loss
 
 
 # ---------------------------------------------------------------------------------------------
 # batched helpers
-
-
-@_jit
-def _scales(values, masks):
-    """Per problem: n, Ms = 2/n on the observed entries (0 elsewhere) and Vs = Ms * M, so that the
-    residual gradient is E = Ms * W - Vs, and three scales: of the gradient, (2/n) |P(M)|_F; of theta at a
-    balanced fit, sqrt(2 sqrt(min(d1, d2)) |P(M)|_F) (|A|^2 + |B|^2 = 2 |W|_* <= 2 sqrt(d) |M|_F); of W,
-    the largest observed |M_ij|."""
-    R, d1, d2 = values.shape
-    n = np.zeros(R)
-    Ms = np.zeros(values.shape)
-    Vs = np.zeros(values.shape)
-    gscale = np.empty(R)
-    tscale = np.empty(R)
-    wscale = np.empty(R)
-    for r in range(R):
-        size2 = 0.0
-        big = 0.0
-        for i in range(d1):
-            for j in range(d2):
-                if masks[r, i, j]:
-                    n[r] += 1.0
-                    size2 += values[r, i, j] ** 2
-                    big = max(big, abs(values[r, i, j]))
-        for i in range(d1):
-            for j in range(d2):
-                if masks[r, i, j]:
-                    Ms[r, i, j] = 2.0 / n[r]
-                    Vs[r, i, j] = 2.0 / n[r] * values[r, i, j]
-        size = np.sqrt(size2)
-        gscale[r] = max(2.0 / n[r] * size, 1e-300)
-        tscale[r] = np.sqrt(2.0 * np.sqrt(min(d1, d2)) * max(size, 1e-300))
-        wscale[r] = big + 1e-300
-    return n, Ms, Vs, gscale, tscale, wscale
 
 
 class _Batch:
@@ -265,21 +133,8 @@ class _Batch:
         self.d = width
         self.pa = self.d1 * self.d
         self.p = self.pa + self.d * self.d2
-        n, self.Ms, self.Vs, self.gscale, self.tscale, self.wscale = _scales(values, masks)
+        n, self.Ms, self.Vs, self.gscale, self.tscale, self.wscale = _kernel.problem_scales(values, masks)
         self.n = n[:, None, None]
-
-
-from scipy.integrate._ivp import dop853_coefficients as _d853
-
-_TABLEAUS = {   # Dormand-Prince 8(5,3), the coefficients of scipy's DOP853
-    "dop853": {"stages": _d853.N_STAGES, "A": np.ascontiguousarray(_d853.A[:_d853.N_STAGES, :_d853.N_STAGES]),
-               "B": np.ascontiguousarray(_d853.B), "E3": np.ascontiguousarray(_d853.E3),
-               "E5": np.ascontiguousarray(_d853.E5), "expo": 1 / 8},
-}
-
-
-_STATUS = ("converged", "stalled", "unbounded")   # the compiled path's status codes
-_ROUTE = ("narrow", "full width", "full width carrying", "narrow carrying", "components")   # ... and which pass
 
 
 def _directions(shape, seeds, d):
@@ -306,7 +161,7 @@ def _shared_out(per_run, fixed):
 
 
 def _compiled_batch(batch, problems, seeds, limit, rtol):
-    """:func:`small_init_limit_batch` compiled: the passes of each run in ``_transit_kernel.limit_run``
+    """:func:`small_init_limit_batch` compiled: the passes of each run in ``_kernel.limit_run``
     (the module docstring), first without drawing the initial directions (most runs never need them,
     and drawing costs more than their first pass; only a single problem with several components,
     which certainly needs them, gets them at once); the runs that need them (several components, a
@@ -318,15 +173,15 @@ def _compiled_batch(batch, problems, seeds, limit, rtol):
     seeds = np.asarray(seeds, np.int64)
     per_run = ((seeds + 7919) % 2**32, batch.Ms, batch.Vs, batch.n[:, 0, 0], batch.gscale, batch.tscale,
                batch.wscale)          # (the first: each run's own random fallback)
-    fixed = (batch.d1, batch.d, batch.d2, rtol, limit, batch.p <= _COMPILED_MAX_P) + _compiled_method()
+    fixed = (batch.d1, batch.d, batch.d2, rtol, limit, batch.p <= _kernel.MAX_PARAMETERS) + _compiled_method()
     if R == 1 and K.component_counts(batch.Ms)[0] > 1:    # one problem that needs them: draw them at once
-        first = (_directions(problems[0].shape, seeds, batch.d), np.array([K.COMPONENTS]))
+        first = (_directions(problems[0].shape, seeds, batch.d), np.array([K.codes.COMPONENTS]))
     else:
         first = (np.zeros((R, 0)), np.zeros(R, np.int64))
     stacked = _shared_out(first + per_run, fixed)
     code = stacked[-1]
     if code.any():             # not DONE (0): continued from where they stopped, with the initial directions
-        more = np.flatnonzero(code != K.DONE)
+        more = np.flatnonzero(code != K.codes.DONE)
         again = _shared_out((_directions(problems[0].shape, seeds[more], batch.d), code[more])
                             + tuple(x[more] for x in per_run), fixed)
         for x, y in zip(stacked, again):
@@ -340,8 +195,9 @@ def _compiled_batch(batch, problems, seeds, limit, rtol):
         c = count[r]
         saddles = [Saddle(*s) for s in zip(SW[r, :c], Sloss[r, :c].tolist(), Srank[r, :c].tolist(),
                                            Srate[r, :c].tolist(), Smult[r, :c].tolist())]
-        results.append(LimitResult(q, W[r], A[r], B[r], saddles, [], _STATUS[status[r]], _ROUTE[route[r]]))
-    for r in (np.flatnonzero(code == K.NUMPY) if code.any() else ()):
+        results.append(LimitResult(q, W[r], A[r], B[r], saddles, [], _kernel.codes.STATUS_NAMES[status[r]],
+                                     _kernel.codes.ROUTE_NAMES[route[r]]))
+    for r in (np.flatnonzero(code == K.codes.NUMPY) if code.any() else ()):
         results[r] = _reference(problems[r], int(seeds[r]), batch.d, rtol, limit, False)
     return results
 
@@ -350,13 +206,25 @@ def _compiled_method():
     """The method's constants, as the compiled kernel takes them (built once)."""
     global _METHOD
     if _METHOD is None:
-        tab = _TABLEAUS["dop853"]
+        tab = TABLEAU
         _METHOD = (tab["A"], tab["B"], tab["E3"], tab["E5"], tab["expo"], _EPS, _GTOL, _BIG, _EIG_GROUP, _MIN_RATE,
                    _MAX_STEPS, _SNAP, _SNAP_MINIMUM, _SNAP_AFTER, _SNAP_MAX_P, _POLISH_TOL)
     return _METHOD
 
 
 _METHOD = None
+
+
+_MAX_WIDTH = 4096       # far beyond what the solvers can serve: a width is a dimension, not a count of runs
+_MAX_SADDLES = 10_000   # a path visits at most min(d1, d2) + 1 critical points; this only bounds memory
+
+
+def _whole(x, name, low, high):
+    if isinstance(x, bool) or not isinstance(x, numbers.Integral):
+        raise TypeError(f"{name} must be a whole number, got {type(x).__name__}")
+    if not low <= int(x) <= high:
+        raise ValueError(f"{name} must be a whole number from {low} to {high}, got {x}")
+    return int(x)
 
 
 def small_init_limit_batch(problems, seed=0, width: int | None = None, rtol: float = 1e-10,
@@ -369,9 +237,15 @@ def small_init_limit_batch(problems, seed=0, width: int | None = None, rtol: flo
     problems : sequence of Completion or str
         Problems of one shape (d1, d2).
     seed : int or sequence of int
-        Seed of each problem's initial direction (an int ``s`` gives seeds ``s, s+1, ...``).
+        Seed of each problem's initial direction (an int ``s`` gives seeds ``s, s+1, ...``;
+        :mod:`mfbook.seeding`).
     width, rtol, max_saddles, record
         As in :func:`small_init_limit`.
+
+    Raises
+    ------
+    TypeError, ValueError
+        On a parameter out of its range (the message names it), checked before any computation.
 
     Returns
     -------
@@ -386,11 +260,15 @@ def small_init_limit_batch(problems, seed=0, width: int | None = None, rtol: flo
     if any(q.shape != shape for q in problems):
         raise ValueError("all problems in a batch must have the same shape")
     R = len(problems)
-    seeds = [seed + r for r in range(R)] if np.isscalar(seed) else list(seed)
-    if len(seeds) != R:
-        raise ValueError(f"{len(seeds)} seeds for {R} problems")
-    d = max(shape) if width is None else int(width)
-    limit = (min(shape) + 2) if max_saddles is None else int(max_saddles)
+    seeds = run_seeds(seed, R)
+    d = max(shape) if width is None else _whole(width, "width", 1, _MAX_WIDTH)
+    limit = (min(shape) + 2) if max_saddles is None else _whole(max_saddles, "max_saddles", 0, _MAX_SADDLES)
+    if isinstance(rtol, bool) or not isinstance(rtol, numbers.Real) or not 1e-14 <= float(rtol) <= 1e-3:
+        raise ValueError(f"rtol must be a number from 1e-14 to 1e-3 (the integrator's relative tolerance), "
+                         f"got {rtol!r}")
+    rtol = float(rtol)                 # (an int would compile the kernel a second time)
+    if not isinstance(record, (bool, np.bool_)):
+        raise TypeError(f"record must be True or False, got {type(record).__name__}")
     if _kernel is None or record:   # one problem at a time, each with its own seed
         return [_reference(q, int(s), d, rtol, limit, record) for q, s in zip(problems, seeds)]
     batch = _Batch(np.stack([q.values for q in problems]), np.stack([q.mask for q in problems]), d)
@@ -398,7 +276,6 @@ def small_init_limit_batch(problems, seed=0, width: int | None = None, rtol: flo
 
 
 def _reference(problem, seed, width, rtol, limit, record):
-    from .saddle_to_saddle import saddle_to_saddle   # (it imports LimitResult and Saddle from here)
 
     return saddle_to_saddle(problem, seed, width, rtol, limit, record)
 
@@ -417,13 +294,13 @@ def small_init_limit(problem, seed=0, width: int | None = None, rtol: float = 1e
     ----------
     problem : Completion or str
     seed : int
-        Seed of the initial direction :math:`\\theta_0`.
+        Seed of the initial direction :math:`\\theta_0`: a whole number from 0 to 2**63 - 1.
     width : int, optional
-        Hidden width :math:`d` (default :math:`\\max(d_1, d_2)`).
+        Hidden width :math:`d`, from 1 (default :math:`\\max(d_1, d_2)`).
     rtol : float
-        Relative tolerance of the integrator between saddles.
+        Relative tolerance of the integrator between saddles, from 1e-14 to 1e-3.
     max_saddles : int, optional
-        Stop after this many departures (default :math:`\\min(d_1, d_2) + 2`).
+        Stop after this many departures, from 0 (default :math:`\\min(d_1, d_2) + 2`).
     record : bool
         Keep the transits between saddles (``.phases``) for plotting: computed by the reference
         :func:`mfbook.saddle_to_saddle.saddle_to_saddle` (SciPy, slower).

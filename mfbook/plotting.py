@@ -1,6 +1,7 @@
 """Figures used in more than one chapter, and the book's plot style.
 
-Style (set by :func:`set_style`, called on ``import mfbook``): no titles baked into figures
+Style (set by :func:`set_style`, which each chapter calls in its first cell; ``import mfbook`` leaves
+matplotlib's settings alone): no titles baked into figures
 (captions carry them), lowercase axis labels, line width 2, a colour-blind-safe cycle.
 
 Explained in: the pipeline chapter; used everywhere.

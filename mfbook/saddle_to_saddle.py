@@ -43,13 +43,16 @@ Explained in: chapter 4 (Training dynamics).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 from scipy.integrate import DOP853
 
-from .completion import as_completion
+from .completion import Completion, as_completion
 from .factorization import hessian, hessian_vector_product, init_factors, loss_gradient
+from .rank import numerical_rank
 
-__all__ = ["saddle_to_saddle"]
+__all__ = ["LimitResult", "Saddle", "saddle_to_saddle"]
 
 EPS = 1e-5          # departure distance, relative to the size of a fit (the start is exact to O(eps^3))
 GTOL = 1e-8         # a plateau: gradient below this fraction of its peak on the transit
@@ -58,6 +61,91 @@ BIG = 1e3           # factors beyond this many times the size of a fit: unbounde
 EIG_GROUP = 1e-6    # eigenvalues of -H within this (relative to lambda_1) form the top eigenspace
 MIN_RATE = 1e-9     # lambda_1 below this (relative to the gradient scale) counts as a minimum
 POLISH_TOL = 1e-14  # Newton stops once the gradient is at the level of rounding errors (relative)
+
+
+@dataclass
+class Saddle:
+    """A critical point visited on the limit path.
+
+    Attributes
+    ----------
+    W : ndarray
+        :math:`W_c = A_c B_c` at the critical point.
+    loss : float
+        :math:`R_S(\\theta_c)`, the height of the plateau.
+    rank : int
+        Numerical rank of :math:`W_c`.
+    rate : float
+        :math:`\\lambda_1`, the top eigenvalue of :math:`-\\nabla^2 R_S(\\theta_c)` (0 or less at a minimum).
+    multiplicity : int
+        Dimension of the top eigenspace (the escape directions).
+    """
+
+    W: np.ndarray
+    loss: float
+    rank: int
+    rate: float
+    multiplicity: int
+
+
+@dataclass
+class LimitResult:
+    """The :math:`\\alpha \\to 0` limit of gradient flow for one problem.
+
+    Attributes
+    ----------
+    W : ndarray, shape (d1, d2)
+        The limit :math:`\\widehat W = \\lim_{\\alpha\\to0} W_\\infty(\\alpha\\theta_0)`.
+    A, B : ndarray
+        Factors of ``W`` at the end of the path.
+    saddles : list of Saddle
+        The critical points visited, from :math:`\\theta = 0` to the final minimum (last entry).
+    phases : list of dict
+        For each departure, the transit: ``t`` (time since leaving at distance
+        :math:`\\varepsilon`), ``loss``, ``W``, ``A`` and ``B`` at each integrator step (only when
+        ``record=True``).
+    status : str
+        ``"converged"``: the path ended at a minimum (the last saddle has :math:`\\lambda_1 \\le 0`).
+        ``"unbounded"``: the loss keeps decreasing while :math:`\\|A\\|, \\|B\\|` grow without bound
+        (the infimum of the loss is not attained); ``W`` is the last state, not a limit.
+        ``"stalled"``: a transit did not reach a plateau in the allotted time, or the path
+        visited ``max_saddles`` critical points without reaching a minimum.
+    method : str
+        How the path was computed (see the module docstring): ``"narrow"`` (factors only as wide
+        as the rank so far), ``"narrow carrying"`` (the same, carrying the initial direction through
+        a degenerate escape), ``"components"`` (observed entries in several components, each
+        followed on its own), ``"full width"`` (again at full width because a narrow stage crawled),
+        ``"full width carrying"`` (at full width carrying the initial direction, for a degenerate
+        escape) or ``"reference"`` (:mod:`mfbook.saddle_to_saddle`: full width, always carrying it).
+    """
+
+    problem: Completion
+    W: np.ndarray
+    A: np.ndarray
+    B: np.ndarray
+    saddles: list
+    phases: list = field(default_factory=list)
+    status: str = "converged"
+    method: str = "reference"
+
+    @property
+    def rank(self) -> int:
+        """Numerical rank of the limit."""
+        return int(numerical_rank(self.W))
+
+    @property
+    def ranks(self) -> list[int]:
+        """Rank of :math:`W` at each plateau, ending with the limit's rank."""
+        return [s.rank for s in self.saddles]
+
+    @property
+    def plateaus(self) -> np.ndarray:
+        """Loss at each plateau (the last is the final loss, about 0)."""
+        return np.array([s.loss for s in self.saddles])
+
+    @property
+    def loss(self) -> float:
+        return self.saddles[-1].loss
 
 
 class _Problem:
@@ -221,7 +309,6 @@ def saddle_to_saddle(problem, seed=0, width: int | None = None, rtol: float = 1e
 
     Explained in: chapter 4 (Training dynamics).
     """
-    from .limit import LimitResult, Saddle, numerical_rank   # (mfbook.limit calls this module)
 
     P = _Problem(problem, width)
     limit = min(P.q.shape) + 2 if max_saddles is None else int(max_saddles)

@@ -8,7 +8,7 @@ Gradient descent with step :math:`\\eta` (``lr``):
 
 ``gradient_flow`` integrates the ODE with an adaptive 8th-order Runge-Kutta method
 (Dormand-Prince 8(5,3), :mod:`mfbook.dop853`) at relative tolerance ``rtol`` (default 1e-10): for
-depth 2 and up to 512 parameters compiled with numba (:mod:`mfbook._transit_kernel`, with the
+depth 2 and up to 512 parameters compiled with numba (:mod:`mfbook._kernel`, with the
 error norm and step-size rule of ``scipy.integrate.solve_ivp(method="DOP853")``),
 otherwise with scipy. On the long plateaus of small initialization the right-hand side is
 tiny and smooth, so the step size grows and a plateau costs a handful of steps. With the
@@ -28,10 +28,9 @@ from .completion import Completion, as_completion
 from .factorization import init_factors, loss_gradient, product
 from .seeding import run_seeds
 from .dop853 import TABLEAU
-from .limit import _COMPILED_MAX_P
 
 try:  # the compiled integrator (numba) for depth 2; without it scipy's solve_ivp does the same, slower
-    from . import _transit_kernel as _kernel
+    from . import _kernel
 except ImportError:  # pragma: no cover - numba is in requirements.txt
     _kernel = None
 
@@ -283,7 +282,7 @@ def gradient_flow(problem, init_scale: float = 1e-3, t_max: float = 1e6, tol: fl
     y0 = np.concatenate([f.ravel() for f in factors])
     atol = 1e-3 * rtol * smallest if atol is None else float(atol)
     _check_positive("atol", atol)
-    if depth == 2 and _kernel is not None and y0.size <= _COMPILED_MAX_P:
+    if depth == 2 and _kernel is not None and y0.size <= _kernel.MAX_PARAMETERS:
         (d1, d), (_, d2) = shapes
         n = float(mask.sum())
         Ms = np.where(mask, 2.0 / n, 0.0)

@@ -139,7 +139,7 @@ def test_compiled_path_follows_the_reference(text, monkeypatch):
 
 
 def test_large_problems_take_the_numpy_path_only_for_the_full_width_passes(monkeypatch):
-    """Above _COMPILED_MAX_P parameters the narrow passes still run compiled (THREE: one component at
+    """Above _kernel.MAX_PARAMETERS parameters the narrow passes still run compiled (THREE: one component at
     a time); a run that needs the full width (a repeated top singular value at the start, two new
     inner directions at once) is computed by the reference, with the same limit."""
     import mfbook.limit as limit
@@ -147,7 +147,7 @@ def test_large_problems_take_the_numpy_path_only_for_the_full_width_passes(monke
     problems = [THREE, "1 * 1; * * *; 1 * -1", "1 2 3; 2 4 *; * 6 9"]
     compiled = small_init_limit_batch(problems, seed=[0, 0, 0])
     assert [r.method for r in compiled] == ["components", "full width carrying", "narrow"]
-    monkeypatch.setattr(limit, "_COMPILED_MAX_P", 10)            # the problems have 18 parameters
+    monkeypatch.setattr(limit._kernel, "MAX_PARAMETERS", 10)          # the problems have 18 parameters
     mixed = small_init_limit_batch(problems, seed=[0, 0, 0])
     assert [r.method for r in mixed] == ["components", "reference", "narrow"]
     for a, b in zip(compiled, mixed):
@@ -167,11 +167,11 @@ def test_components_and_narrow_carrying_give_the_same_limit(seed):
     apart = small_init_limit(THREE, seed=seed)
     q = Completion.parse(THREE)
     b = limit._Batch(q.values[None], q.mask[None], 3)
-    out = K.limit_batch(limit._directions(q.shape, [seed], 3), np.array([K.CARRY]), np.array([seed + 7919]), b.Ms,
+    out = K.limit_batch(limit._directions(q.shape, [seed], 3), np.array([K.codes.CARRY]), np.array([seed + 7919]), b.Ms,
                         b.Vs, b.n[:, 0, 0], b.gscale, b.tscale, b.wscale, 3, 3, 3, 1e-10, 5, True,
                         *limit._compiled_method())
     Theta, SW, Sloss, Srank, Srate, Smult, count, status, route, code = out
-    assert (apart.method, limit._ROUTE[route[0]], code[0]) == ("components", "narrow carrying", K.DONE)
+    assert (apart.method, K.codes.ROUTE_NAMES[route[0]], code[0]) == ("components", "narrow carrying", K.codes.DONE)
     assert apart.ranks == list(Srank[0, :count[0]]) == [0, 1, 2]
     assert [s.multiplicity for s in apart.saddles] == list(Smult[0, :count[0]])
     whole = Theta[0, :9].reshape(3, 3) @ Theta[0, 9:].reshape(3, 3)
@@ -185,7 +185,9 @@ def test_compiled_hessian_and_svd_agree_with_numpy(shape, width):
     import mfbook.limit as limit
     from mfbook.factorization import hessian
 
-    K = limit._kernel
+    from mfbook._kernel.linalg import _svd
+    from mfbook._kernel.loss import _hessian
+
     rng = np.random.default_rng(sum(shape) + width)
     values = rng.standard_normal(shape)
     mask = rng.random(shape) < 0.6
@@ -193,11 +195,11 @@ def test_compiled_hessian_and_svd_agree_with_numpy(shape, width):
     A, B = rng.standard_normal((shape[0], width)), rng.standard_normal((width, shape[1]))
     b = limit._Batch(values[None], mask[None], width)
     theta = np.concatenate([A.ravel(), B.ravel()])
-    H = K._hessian(theta, b.Ms[0], b.Vs[0], shape[0], width, shape[1], theta.size)
+    H = _hessian(theta, b.Ms[0], b.Vs[0], shape[0], width, shape[1], theta.size)
     np.testing.assert_allclose(H, hessian(A, B, values, mask), rtol=0, atol=1e-12 * np.abs(H).max())
     assert np.array_equal(H, H.T)
     for M in (A @ B, rng.standard_normal(shape), np.outer(rng.standard_normal(shape[0]), np.ones(shape[1]))):
-        U, s, Vt = K._svd(M)
+        U, s, Vt = _svd(M)
         np.testing.assert_allclose(s, np.linalg.svd(M, compute_uv=False), rtol=0, atol=1e-13 * s[0])
         np.testing.assert_allclose(U @ np.diag(s) @ Vt, M, rtol=0, atol=1e-13 * s[0])
         r = int(np.sum(s > 1e-12 * s[0]))                 # singular vectors of the non-zero values: orthonormal

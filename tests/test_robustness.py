@@ -52,3 +52,45 @@ def test_min_nuclear_norm_refuses_sizes_it_cannot_solve_before_allocating():
     with pytest.raises(ValueError, match="problem: min_nuclear_norm supports d1 \\+ d2 <= "):
         mfbook.min_nuclear_norm(big)
     assert references.MAX_NUCLEAR_SIZE >= 60                       # 30 x 30 is still served
+
+
+@pytest.mark.parametrize("kwargs, kind, word", [
+    (dict(max_saddles=-1), ValueError, "max_saddles"), (dict(max_saddles=1e9), TypeError, "max_saddles"),
+    (dict(width=0), ValueError, "width"), (dict(width=2.5), TypeError, "width"),
+    (dict(rtol="1e-8"), ValueError, "rtol"), (dict(rtol=1.0), ValueError, "rtol"),
+    (dict(rtol=-1.0), ValueError, "rtol"), (dict(rtol=float("nan")), ValueError, "rtol"),
+    (dict(seed=2**70), ValueError, "seed"), (dict(seed=-1), ValueError, "seed"),
+    (dict(seed=[1, 2]), TypeError, "seed"), (dict(seed=np.random.default_rng(0)), TypeError, "seed"),
+    (dict(seed=1.5), TypeError, "seed"), (dict(record="yes"), TypeError, "record"),
+])
+def test_small_init_limit_checks_every_parameter_at_the_boundary(kwargs, kind, word):
+    """Each bad parameter is refused before any computation, with the parameter's name (issue 20:
+    some of these wrote out of bounds in compiled code, others gave numba typing errors or a wrong
+    "unbounded" result)."""
+    with pytest.raises(kind, match=word):
+        mfbook.small_init_limit("1 2; 3 *", **kwargs)
+
+
+def test_zero_saddles_is_served():
+    """max_saddles=0 (no departure allowed) ends at the origin, within the memory it has."""
+    res = mfbook.small_init_limit("1 2; 3 *", max_saddles=0)
+    assert res.status in ("stalled", "converged") and np.all(np.isfinite(res.W))
+
+
+def test_importing_mfbook_leaves_matplotlib_alone():
+    import subprocess
+    import sys
+
+    code = ("import matplotlib as mpl; before = dict(mpl.rcParams); import mfbook; "
+            "changed = [k for k, v in mpl.rcParams.items() if before[k] != v]; print(changed)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_glue_hands_myst_nb_python_numbers():
+    from mfbook.pages import glue
+
+    assert type(glue("x", np.float64(0.5))) is float and type(glue("n", np.int64(3))) is int
+    assert glue("a", np.array(2.0)) == 2.0 and type(glue("a", np.array(2.0))) is float
+    with pytest.raises(ValueError, match="NaN"):
+        glue("bad", np.nan)

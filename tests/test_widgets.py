@@ -6,7 +6,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
+import mfbook
 from mfbook import widgets
+
+# the book's style, as every chapter sets it (with matplotlib's default style the top and right spines
+# are drawn above the added lines and the kept image settles after one more full drawing)
+mfbook.set_style()
 
 
 def draw(scale, kind, text="1 2"):

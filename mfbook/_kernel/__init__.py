@@ -1,0 +1,96 @@
+"""The compiled kernel (numba) of the small-initialization limit and of gradient flow, one module per idea.
+
+- :mod:`.codes`: the integer codes the compiled functions return, and their words;
+- :mod:`.loss`: :math:`R_S`, its gradient, Hessian-vector products and Hessian on :math:`\\theta = (A, B)`;
+- :mod:`.linalg`: small dense linear algebra (Jacobi SVD, Cholesky, LU, balanced factors);
+- :mod:`.newton`: Newton steps that finish the approach to a critical point;
+- :mod:`.integrator`: Dormand-Prince 8(5,3) steps, the transit between plateaus, gradient flow;
+- :mod:`.manifold`: the unstable manifold of a saddle as a power series;
+- :mod:`.path`: the saddle-to-saddle path of one problem (narrow and full width);
+- :mod:`.components`: a problem taken one connected piece of its observations at a time;
+- :mod:`.run`: the entry points ``limit_run`` (one problem, all passes) and ``limit_batch``.
+
+The algorithm is the one of :mod:`mfbook.saddle_to_saddle` (the readable reference, which the tests
+compare this kernel with); this package only makes it fast. Explicit loops and work space, no
+temporaries: for the book's problems a right-hand side costs a fraction of a microsecond instead of
+tens of microseconds of NumPy call overhead.
+
+**Caching.** numba compiles these functions on first use (about a minute) and caches the machine code.
+The cache is keyed by the content of *all* the kernel's files at once (a change in any of them
+recompiles every function: numba alone would only notice changes in a function's own file), and it is
+written to the first writable place of: ``$NUMBA_CACHE_DIR``, the package's ``__pycache__``, the user's
+cache folder, the system's temporary folder -- so a read-only installation with an unwritable home
+still imports and caches.
+
+Explained in: the appendix "How the limit is computed".
+"""
+import hashlib
+import os
+import pathlib
+import tempfile
+
+from numba.core import caching
+
+_HERE = pathlib.Path(__file__).resolve().parent
+
+
+def _kernel_stamp() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(_HERE.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+class _KernelCacheLocator(caching._CacheLocator):
+    """Where numba caches the kernel's compiled functions (see the module docstring)."""
+
+    stamp = _kernel_stamp()
+
+    def __init__(self, py_func, path):
+        self._lineno = py_func.__code__.co_firstlineno
+        self._cache_path = path
+
+    def get_cache_path(self):
+        return self._cache_path
+
+    def get_source_stamp(self):
+        return self.stamp
+
+    def get_disambiguator(self):
+        return str(self._lineno)
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        if pathlib.Path(py_file).resolve().parent != _HERE:
+            return None                        # not ours: numba's own locators decide
+        sub = cls.get_suitable_cache_subpath(py_file)
+        places = [os.path.join(os.environ["NUMBA_CACHE_DIR"], sub)] if os.environ.get("NUMBA_CACHE_DIR") else []
+        places += [str(_HERE / "__pycache__"),
+                   os.path.join(os.path.expanduser("~"), ".cache", "mfbook-numba", sub),
+                   os.path.join(tempfile.gettempdir(), f"mfbook-numba-{os.getuid() if hasattr(os, 'getuid') else 0}",
+                                sub)]
+        for place in places:
+            locator = cls(py_func, place)
+            try:
+                locator.ensure_cache_path()
+            except OSError:
+                continue
+            return locator
+        return None
+
+
+if _KernelCacheLocator not in caching.CacheImpl._locator_classes:
+    caching.CacheImpl._locator_classes.insert(0, _KernelCacheLocator)
+
+from . import codes  # noqa: E402  (after the locator: the modules below compile with cache=True)
+from .components import component_counts  # noqa: E402
+from .integrator import flow  # noqa: E402
+from .loss import problem_scales  # noqa: E402
+from .run import limit_batch, limit_run  # noqa: E402
+
+#: the compiled loops serve problems up to this many parameters (d ~ 16 for square ones); the full-width
+#: passes of larger problems go to the reference, and gradient flow to scipy
+MAX_PARAMETERS = 512
+
+__all__ = ["codes", "component_counts", "flow", "limit_batch", "limit_run", "problem_scales", "MAX_PARAMETERS"]

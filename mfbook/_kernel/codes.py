@@ -1,0 +1,29 @@
+"""Integer codes shared by the compiled kernel and :mod:`mfbook.limit`, in one place.
+
+Compiled functions return plain integers; these names say what they mean. The Python side turns them
+into words with :data:`STATUS_NAMES` and :data:`ROUTE_NAMES`.
+
+(Constant flags passed to compiled functions are written ``np.bool_(...)``, ``np.int64(...)``: numba
+compiles a function again for every literal value it is called with.)
+"""
+
+#: how a transit ended
+REACHED, TIMEOUT, UNBOUNDED = 0, 1, 2
+
+#: how a path ended (the third status is UNBOUNDED, above)
+CONVERGED, STALLED = 0, 1
+
+#: how a pass ended: done, or left for another pass (limit_run)
+DONE, DEGENERATE, CRAWLS = 0, 1, 2
+
+#: which pass gave the result
+NARROW, FULL_WIDTH, FULL_WIDTH_CARRYING, NARROW_CARRYING, BY_COMPONENTS = 0, 1, 2, 3, 4
+#: how limit_run ended: DONE, or the stage at which it needs the initial direction (it is called
+#: again from there with it), or NUMPY: the full width is needed and the problem is too large for the
+#: compiled loops
+START, COMPONENTS, CARRY, FULL, FULL_CARRY, NUMPY = 0, 3, 4, 5, 6, 7
+
+#: the words for the status codes CONVERGED, STALLED, UNBOUNDED (LimitResult.status)
+STATUS_NAMES = ("converged", "stalled", "unbounded")
+#: the words for the pass codes NARROW ... BY_COMPONENTS (LimitResult.method)
+ROUTE_NAMES = ("narrow", "full width", "full width carrying", "narrow carrying", "components")
