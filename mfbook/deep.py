@@ -18,9 +18,12 @@ import numpy as np
 
 from .completion import as_completion
 from .factorization import init_factors, loss_gradient, product
+from .seeding import generator, run_seeds
+from .training import DivergenceError
 
 __all__ = ["effective_rank", "singular_value_velocity", "descent_with_stable_step", "balanced_sigma_floor",
-           "balanced_factors"]
+           "balanced_factors", "random_low_rank", "nested_masks", "deep_completion",
+           "nuclear_norm_completion", "hidden_entry_error"]
 
 
 def effective_rank(W) -> np.ndarray:
@@ -213,3 +216,259 @@ def balanced_sigma_floor(sigma0, t, depth: int, grad_bound: float):
         raise ValueError("depth must be at least 2")
     e = (depth - 2) / depth
     return (sigma0 ** (-e) + (depth - 2) * grad_bound * t) ** (-1 / e)
+
+
+# ------------------------------------------------------------------ completion at a real size
+def random_low_rank(shape, rank: int, seed=0) -> np.ndarray:
+    """A random rank-``rank`` matrix :math:`M = UV^\\top` (Gaussian :math:`U, V`), scaled to unit RMS entry.
+
+    The test matrices of Arora et al. (2019), Section 4: the singular values are those of a
+    product of Gaussian factors (spread, not equal), and :math:`\\|M\\|_F^2 = d_1d_2`.
+
+    Parameters
+    ----------
+    shape : (int, int)
+        :math:`(d_1, d_2)`.
+    rank : int
+        Between 1 and :math:`\\min(d_1, d_2)`.
+    seed : int or numpy.random.Generator
+
+    Returns
+    -------
+    ndarray (d1, d2)
+
+    Explained in: chapter 6.
+    """
+    d1, d2 = (int(v) for v in shape)
+    if not (1 <= rank <= min(d1, d2)):
+        raise ValueError(f"rank must be between 1 and min(d1, d2) = {min(d1, d2)}, got {rank}")
+    rng = generator(seed)
+    M = rng.standard_normal((d1, rank)) @ rng.standard_normal((rank, d2))
+    return M * np.sqrt(d1 * d2) / np.linalg.norm(M)
+
+
+def nested_masks(shape, counts, seed=0) -> np.ndarray:
+    """Observation patterns with ``counts`` entries each, drawn uniformly and nested.
+
+    One random order of the :math:`d_1d_2` entries; the pattern with :math:`n` observations holds
+    its first :math:`n` entries, so a larger pattern contains every smaller one (the curves
+    against :math:`n` then vary only through :math:`n`).
+
+    Parameters
+    ----------
+    shape : (int, int)
+    counts : sequence of int
+        Numbers of observed entries :math:`n = |S_x|`, each between 1 and :math:`d_1d_2`.
+    seed : int or numpy.random.Generator
+
+    Returns
+    -------
+    ndarray of bool (len(counts), d1, d2)
+
+    Explained in: chapter 6.
+    """
+    d1, d2 = (int(v) for v in shape)
+    counts = np.asarray(counts, int).ravel()
+    if np.any(counts < 1) or np.any(counts > d1 * d2):
+        raise ValueError(f"counts must lie between 1 and d1 d2 = {d1 * d2}, got {counts}")
+    order = generator(seed).permutation(d1 * d2)
+    rank_of = np.empty(d1 * d2, int)
+    rank_of[order] = np.arange(d1 * d2)
+    return (rank_of[None, :] < counts[:, None]).reshape(len(counts), d1, d2)
+
+
+def _check_batch(values, masks):
+    values, masks = np.asarray(values, float), np.asarray(masks, bool)
+    if masks.ndim != 3:
+        raise ValueError(f"masks must have shape (R, d1, d2), got {masks.shape}")
+    if values.shape not in (masks.shape[1:], masks.shape):
+        raise ValueError(f"values must have shape (d1, d2) or (R, d1, d2) to match masks {masks.shape}, "
+                         f"got {values.shape}")
+    if not np.all(masks.any(axis=(1, 2))):
+        raise ValueError("every pattern needs at least one observed entry")
+    values = np.broadcast_to(values, masks.shape)
+    if not np.all(np.isfinite(np.where(masks, values, 0.0))):
+        raise ValueError("the observed values must be finite")
+    return np.where(masks, values, 0.0), masks
+
+
+def deep_completion(values, masks, depth: int, init_scale: float, max_steps: int, seeds=0,
+                    lr_factor: float = 0.5, tol: float = 1e-12, check_every: int = 250):
+    """Gradient descent on :math:`W = F_1\\cdots F_N` (full width) for many observation patterns at once.
+
+    Run :math:`r` minimizes :math:`R_S(W) = \\frac1{n_r}\\sum_{(i,j)\\in S_r}(W_{ij} - M_{ij})^2` from
+    factors with i.i.d. :math:`\\alpha\\,\\mathcal N(0, 1)` entries (the start of
+    :func:`mfbook.gradient_descent`), the setting of Arora et al. (2019), Section 4. The step of
+    run :math:`r` is
+
+    .. math:: \\eta_r = \\text{lr\\_factor}\\cdot\\frac{d_1 d_2}{N\\,\\hat s_r^{\\,2 - 2/N}},\\qquad
+              \\hat s_r = \\sigma_1\\Big(\\tfrac{d_1d_2}{n_r}\\,\\mathcal P_{S_r}(M)\\Big),
+
+    computed from the observed entries only: near a fit the loss's curvature along the learned
+    directions is about :math:`2N\\sigma_1^{2-2/N}/(d_1d_2)` (the projection keeps a fraction
+    :math:`n/(d_1d_2)` of an incoherent direction), so ``lr_factor = 0.5`` is about half the
+    stability limit. A run leaves the batch once its loss is below ``tol`` (checked every
+    ``check_every`` steps).
+
+    Parameters
+    ----------
+    values : array_like (d1, d2) or (R, d1, d2)
+        The matrix :math:`M` (only the observed entries are read).
+    masks : array_like of bool (R, d1, d2)
+        One observation pattern per run.
+    depth : int
+        :math:`N \\ge 2`.
+    init_scale : float
+        :math:`\\alpha`.
+    max_steps : int
+    seeds : int or sequence of int
+        Run :math:`r` starts from :func:`mfbook.init_factors` with seed ``seeds[r]`` (an int
+        :math:`s` means :math:`s + r`, the book's convention), the start of
+        :func:`mfbook.gradient_descent` with that seed: a run does not depend on its batch-mates.
+    lr_factor, tol, check_every
+        See above.
+
+    Returns
+    -------
+    dict with ``W`` (R, d1, d2), ``loss`` (R,), ``steps`` (R,) and ``lr`` (R,).
+
+    Raises
+    ------
+    ValueError
+        On inconsistent shapes or out-of-range numbers.
+    DivergenceError
+        If a loss becomes non-finite (lower ``lr_factor``).
+
+    Explained in: chapter 6.
+    """
+    values, masks = _check_batch(values, masks)
+    if int(depth) != depth or depth < 2:
+        raise ValueError(f"depth must be an integer >= 2 (depth 1 is nuclear_norm_completion), got {depth}")
+    if not (np.isfinite(init_scale) and init_scale > 0 and lr_factor > 0):
+        raise ValueError("init_scale and lr_factor must be positive")
+    if int(max_steps) != max_steps or max_steps < 0 or int(check_every) != check_every or check_every < 1:
+        raise ValueError("max_steps must be a non-negative and check_every a positive integer")
+    R, d1, d2 = masks.shape
+    n = masks.sum(axis=(1, 2)).astype(float)
+    s_hat = np.linalg.norm(values * (d1 * d2 / n)[:, None, None], ord=2, axis=(1, 2))
+    if np.any(s_hat == 0):
+        raise ValueError("some pattern observes only zeros: there is nothing to learn")
+    lr = lr_factor * d1 * d2 / (depth * s_hat ** (2 - 2 / depth))
+    seeds = run_seeds(seeds, R, "seeds")
+    starts = [init_factors((d1, d2), init_scale, s, depth) for s in seeds]
+    factors = [np.stack([f[k] for f in starts]) for k in range(depth)]
+    W = np.empty((R, d1, d2))
+    loss = np.full(R, np.inf)
+    steps = np.full(R, int(max_steps))
+    act = np.arange(R)
+    F, V, P, eta = factors, values, masks, lr[:, None, None]
+    step = 0
+    while act.size:
+        k = min(int(check_every), int(max_steps) - step)
+        for _ in range(k):
+            _, G = loss_gradient(F, V, P)
+            F = [f - eta * g for f, g in zip(F, G)]
+        step += k
+        cur, _ = loss_gradient(F, V, P)
+        if not np.all(np.isfinite(cur)):
+            raise DivergenceError(f"deep_completion diverged near step {step}: lower lr_factor={lr_factor}")
+        loss[act] = cur
+        W[act] = product(F)
+        done = (cur < tol) | (step >= max_steps)
+        steps[act[done]] = step
+        keep = ~done
+        act = act[keep]
+        F, V, P, eta = [f[keep] for f in F], V[keep], P[keep], eta[keep]
+    return {"W": W, "loss": loss, "steps": steps, "lr": lr}
+
+
+def nuclear_norm_completion(values, masks, tol: float = 1e-9, max_iter: int = 20_000, step=None):
+    """:math:`\\min\\|W\\|_*` subject to :math:`W_{ij} = M_{ij}` on :math:`S_x`, by Douglas-Rachford splitting.
+
+    A first-order solver for sizes where the semidefinite program of
+    :func:`mfbook.min_nuclear_norm` does not scale (it refuses :math:`d_1 + d_2 > 64`); batched over
+    observation patterns. With :math:`\\Pi(Y)` the matrix :math:`Y` with its observed entries set to
+    :math:`M` and :math:`\\mathrm{prox}_t` singular value soft-thresholding by :math:`t`, the iteration
+
+    .. math:: X_k = \\Pi(Y_k),\\qquad Z_k = \\mathrm{prox}_t(2X_k - Y_k),\\qquad Y_{k+1} = Y_k + Z_k - X_k
+
+    converges for every :math:`t > 0` and :math:`X_k` tends to a minimizer (Douglas-Rachford
+    splitting of the nuclear norm and the indicator of the affine constraint; Lions & Mercier
+    1979). Every :math:`X_k` fits the observations exactly; the run stops once
+    :math:`\\|Z_k - X_k\\|_F \\le` ``tol`` :math:`\\cdot\\|\\mathcal P_{S_x}(M)\\|_F` (the distance from
+    :math:`X_k` to the nuclear-norm step, zero exactly at a fixed point).
+
+    Parameters
+    ----------
+    values : array_like (d1, d2) or (R, d1, d2)
+    masks : array_like of bool (R, d1, d2)
+    tol : float
+    max_iter : int
+    step : float or None
+        :math:`t`; by default :math:`\\|\\mathcal P_{S_x}(M)\\|_F / \\sqrt{\\min(d_1, d_2)}` per pattern,
+        the scale of one singular value of the data.
+
+    Returns
+    -------
+    dict with ``W`` (R, d1, d2), ``nuclear`` (R,) (its nuclear norm), ``iterations`` (R,) and
+    ``residual`` (R,) (the final relative :math:`\\|Z_k - X_k\\|_F`).
+
+    Raises
+    ------
+    ValueError
+        On inconsistent shapes.
+
+    Explained in: chapter 6.
+    """
+    values, masks = _check_batch(values, masks)
+    R, d1, d2 = masks.shape
+    scale = np.linalg.norm(values, axis=(1, 2))
+    scale = np.where(scale > 0, scale, 1.0)
+    t = scale / np.sqrt(min(d1, d2)) if step is None else np.broadcast_to(np.asarray(step, float), (R,))
+    W = np.empty((R, d1, d2))
+    residual = np.full(R, np.inf)
+    iterations = np.full(R, int(max_iter))
+    act = np.arange(R)
+    Y, V, P, tt, sc = values.copy(), values, masks, t[:, None], scale
+    for it in range(1, int(max_iter) + 1):
+        X = np.where(P, V, Y)
+        U, sv, Vt = np.linalg.svd(2 * X - Y, full_matrices=False)
+        Z = (U * np.maximum(sv - tt, 0.0)[:, None, :]) @ Vt
+        gap = np.linalg.norm(Z - X, axis=(1, 2)) / sc
+        Y = Y + Z - X
+        done = (gap <= tol) | (it == max_iter)
+        if done.any():
+            W[act[done]], residual[act[done]], iterations[act[done]] = X[done], gap[done], it
+            keep = ~done
+            act, Y, V, P, tt, sc = act[keep], Y[keep], V[keep], P[keep], tt[keep], sc[keep]
+            if not act.size:
+                break
+    nuclear = np.linalg.svd(W, compute_uv=False).sum(axis=1)
+    return {"W": W, "nuclear": nuclear, "iterations": iterations, "residual": residual}
+
+
+def hidden_entry_error(W, M, masks) -> np.ndarray:
+    """Relative error on the unobserved entries, :math:`\\|\\mathcal P_{S_x^c}(W - M)\\|_F / \\|\\mathcal P_{S_x^c}(M)\\|_F`.
+
+    The test error of a completion (Arora et al. 2019 plot the error on all entries; the observed
+    ones are fitted by every method here, so the two differ only by the normalization).
+
+    Parameters
+    ----------
+    W : array_like (..., d1, d2)
+    M : array_like (d1, d2)
+    masks : array_like of bool (..., d1, d2)
+
+    Returns
+    -------
+    ndarray (...)
+
+    Explained in: chapter 6.
+    """
+    W, M, masks = np.asarray(W, float), np.asarray(M, float), np.asarray(masks, bool)
+    hidden = ~masks
+    num = np.linalg.norm(np.where(hidden, W - M, 0.0), axis=(-2, -1))
+    den = np.linalg.norm(np.where(hidden, M, 0.0), axis=(-2, -1))
+    if np.any(den == 0):
+        raise ValueError("a pattern hides no entry of M with a non-zero value: the test error is undefined")
+    return num / den

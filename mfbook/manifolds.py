@@ -1,13 +1,14 @@
 """Invariant manifolds of :math:`W = AB`: points of :math:`\\Omega_k`, subspace tests, flows from a given point.
 
-For linearly independent :math:`\\alpha_1, \\dots, \\alpha_k \\in \\mathbb R^d` with span :math:`V`, the book
-writes
+For linearly independent :math:`v_1, \\dots, v_k \\in \\mathbb R^d` with span :math:`V` (the slides call
+them :math:`\\alpha_i`; the book keeps :math:`\\alpha` for the initialization scale), the book writes
 
-.. math:: \\Omega_k(V) = \\{(A, B) : \\mathrm{row}(A) \\subseteq V,\\ \\mathrm{col}(B) \\subseteq V\\},
+.. math:: \\overline\\Omega_k(V) = \\{(A, B) : \\mathrm{row}(A) \\subseteq V,\\ \\mathrm{col}(B) \\subseteq V\\},
 
-whose generic points have :math:`\\mathrm{row}(A) = \\mathrm{col}(B) = V` (Bai, Zhao & Zhang 2024,
-Proposition 1). Gradient flow :math:`\\dot A = -E B^\\top`, :math:`\\dot B = -A^\\top E` with
-:math:`E = \\frac2n P_{S_x}(AB - M)` maps :math:`\\Omega_k(V)` into itself for any data. When :math:`G_M` is
+the closure of :math:`\\Omega_k(V)`, whose points have :math:`\\mathrm{row}(A) = \\mathrm{col}(B) = V` (Bai, Zhao &
+Zhang 2024, Proposition 1). Gradient flow :math:`\\dot A = -E B^\\top`, :math:`\\dot B = -A^\\top E` with
+:math:`E = \\frac2n \\mathcal P_{S_x}(AB - M)` maps :math:`\\overline\\Omega_k(V)` into itself for any data (and
+:math:`\\Omega_k(V)` itself from a balanced start). When :math:`G_M` is
 disconnected, choosing one subspace :math:`V_c` per connected component (rows :math:`a_i` and columns
 :math:`b_j` of component :math:`c` in :math:`V_c`) gives the smaller invariant sets of Proposition 2.
 
@@ -21,7 +22,8 @@ from .completion import as_completion
 from .factorization import loss_gradient
 
 __all__ = ["omega_k_point", "component_point", "subspace_basis", "principal_angles", "off_subspace", "balanced_factors",
-           "flow_from", "descent_from", "imbalance", "newton_critical_point", "top_subspace_angle"]
+           "rk4_flow", "descent_from", "imbalance", "newton_critical_point", "top_subspace_angle",
+           "degenerate_escapes"]
 
 
 def _rng(seed):
@@ -86,8 +88,8 @@ def off_subspace(X, basis, axis: str = "row") -> float:
 def omega_k_point(shape, k: int, d: int | None = None, scale: float = 1.0, seed=0, basis=None):
     """A random point of :math:`\\Omega_k`: :math:`A = C_1 Q^\\top`, :math:`B = Q C_2`.
 
-    :math:`Q` (d x k) is an orthonormal basis of :math:`V = \\mathrm{span}\\{\\alpha_1..\\alpha_k\\}` (random
-    unless ``basis`` gives the :math:`\\alpha_i` as columns), :math:`C_1` (d1 x k) and :math:`C_2` (k x d2) are
+    :math:`Q` (d x k) is an orthonormal basis of :math:`V = \\mathrm{span}\\{v_1..v_k\\}` (random
+    unless ``basis`` gives the :math:`v_i` as columns), :math:`C_1` (d1 x k) and :math:`C_2` (k x d2) are
     Gaussian times ``scale``; for ``k <= min(d1, d2)`` they have full rank k almost surely, so
     :math:`\\mathrm{row}(A) = \\mathrm{col}(B) = V`.
 
@@ -161,11 +163,13 @@ def component_point(problem, dims, d: int | None = None, scale: float = 1.0, see
     return A, B, bases
 
 
-def flow_from(A0, B0, problem, t_max: float, steps: int = 2000, record_every: int = 10):
+def rk4_flow(A0, B0, problem, t_max: float, steps: int = 2000, record_every: int = 10):
     """Gradient flow of :math:`R_S` from the given factors, by classical Runge-Kutta (RK4) with a fixed step.
 
     A fixed step makes the map deterministic and exactly decoupled across connected components (no
-    adaptive step size shared between them), which chapter 3 uses to compare runs bit for bit.
+    adaptive step size shared between them), which chapter 3 uses to compare runs bit for bit. For
+    an accurate flow with an error control use :func:`mfbook.gradient_flow` with ``start=(A0, B0)``;
+    this integrator is the one whose runs on different components share no arithmetic.
 
     Parameters
     ----------
@@ -328,3 +332,33 @@ def newton_critical_point(A0, B0, problem, iters: int = 60, tol: float = 1e-13):
         A = A + step[:pa].reshape(A.shape)
         B = B + step[pa:].reshape(B.shape)
     return A, B, gnorm
+
+
+def degenerate_escapes(result, width: int | None = None) -> list[bool]:
+    """For each escape on a limit path: is the top eigenspace of :math:`-H` at its saddle larger than
+    the rotation orbit?
+
+    At a balanced critical point of rank :math:`k` with hidden width :math:`d`, the rotations
+    :math:`(A, B) \\mapsto (AQ, Q^\\top B)` carry an escape direction :math:`X = u w^\\top, Y = -w v^\\top`
+    (:math:`w` a free inner direction, :math:`(u, v)` the top singular pair of the residual
+    :math:`E_c`) into a :math:`(d - k)`-dimensional family of escape directions, all of which give the
+    same path of :math:`W`. The escape is *degenerate* when the top eigenspace (dimension
+    ``saddle.multiplicity``) is larger than that: the top singular value of :math:`E_c` is repeated
+    (Assumption 1 fails) or the width-:math:`k` block reaches the same curvature (Assumption 2 fails).
+    Then the path after the saddle depends on the initial direction :math:`\\theta_0`.
+
+    Parameters
+    ----------
+    result : LimitResult
+        From :func:`mfbook.small_init_limit`; its ``saddles`` are the visited critical points.
+    width : int, optional
+        Hidden width :math:`d` of the factorization (default :math:`\\max(d_1, d_2)`, the solver's).
+
+    Returns
+    -------
+    list of bool, one per escape (every saddle but the final minimum)
+
+    Explained in: chapter 4 (Training dynamics, when the assumptions of Theorem 2 fail).
+    """
+    d = max(result.problem.shape) if width is None else int(width)
+    return [bool(s.multiplicity > d - s.rank) for s in result.saddles[:-1]]

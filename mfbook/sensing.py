@@ -19,34 +19,47 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["SensingProblem", "gaussian_sensing", "sensing_descent", "commuting_measurements",
-           "symmetric_descent", "min_nuclear_norm_psd", "hadamard_descent", "min_l1_nonnegative", "lift_measurements"]
+           "symmetric_descent", "min_nuclear_norm_psd", "hadamard_descent", "min_l1_nonnegative", "lift_measurements",
+           "entry_measurements", "commutator_norms", "single_thread_blas"]
 
 
 @contextmanager
-def _single_thread_blas():
+def single_thread_blas():
     """Run numpy's OpenBLAS on one thread inside the block (many small products per step: with
-    two threads on a busy two-core machine they were 6x slower). No-op when the library is not found."""
-    setter = getter = None
+    two threads on a busy two-core machine they were 6x slower, and a least-squares solve of a
+    300 x 2500 system 20x slower). No-op when the library is not found.
+
+    Every OpenBLAS loaded in the process is set (numpy and scipy each bring their own; setting
+    only one of them, whichever a set happened to list last, left numpy's on two threads in about
+    half of the runs).
+
+    Explained in: chapter 1 (Background, the Gunasekar et al. experiment)."""
+    names = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
+             "openblas_set_num_threads64_", "openblas_set_num_threads")
+    handles = []                                    # (setter, threads before) for every library
     try:
         maps = open("/proc/self/maps").read()
-        for path in set(re.findall(r"/\S*openblas\S*\.so\S*", maps)):
+        for path in sorted(set(re.findall(r"/\S*openblas\S*\.so\S*", maps))):
             lib = ctypes.CDLL(path)
-            for name in ("scipy_openblas_set_num_threads64_", "openblas_set_num_threads64_", "openblas_set_num_threads"):
+            for name in names:
                 get = name.replace("set", "get")
                 if hasattr(lib, name) and hasattr(lib, get):
                     setter, getter = getattr(lib, name), getattr(lib, get)
+                    setter.argtypes, getter.restype = [ctypes.c_int], ctypes.c_int
+                    handles.append((setter, getter()))
                     break
     except OSError:
         pass
-    if setter is None:
-        yield
-        return
-    before = getter()
-    setter(1)
+    for setter, _ in handles:
+        setter(1)
     try:
         yield
     finally:
-        setter(before)
+        for setter, before in handles:
+            setter(before)
+
+
+_single_thread_blas = single_thread_blas      # the old private name
 
 
 def _rng(seed):
@@ -164,7 +177,7 @@ def sensing_descent(problem: SensingProblem, model: str = "factorized", init_sca
         V = scales[:, None, None] * rng.standard_normal((R, d2, d1))
         X = U @ V.transpose(0, 2, 1)
         factors = (U, V)
-    with _single_thread_blas():
+    with single_thread_blas():
         return _descend(problem, model, X, factors, Zmat, lr, steps, record_every, tol)
 
 
@@ -380,6 +393,54 @@ def lift_measurements(Z, half: bool = True) -> np.ndarray:
     L[:, :d1, d1:] = c * Z
     L[:, d1:, :d1] = c * Z.transpose(0, 2, 1)
     return L
+
+
+def entry_measurements(mask) -> np.ndarray:
+    """The measurement matrices of matrix completion: :math:`E_{ij} = e_ie_j^\\top` for every observed
+    position :math:`(i, j)` of ``mask``, in row-major order (an entry is the measurement
+    :math:`\\langle E_{ij}, X\\rangle = X_{ij}`).
+
+    Parameters
+    ----------
+    mask : array_like of bool, shape (d1, d2)
+        True where an entry is observed.
+
+    Returns
+    -------
+    ndarray, shape (n, d1, d2)
+        One :math:`E_{ij}` per observed position, ``n = mask.sum()``.
+
+    Explained in: chapter 1 (Background, from commuting measurements to matchings).
+    """
+    mask = np.asarray(mask, bool)
+    if mask.ndim != 2:
+        raise ValueError(f"mask must be a 2-d array of booleans, got shape {mask.shape}")
+    rows, cols = np.nonzero(mask)
+    E = np.zeros((rows.size,) + mask.shape)
+    E[np.arange(rows.size), rows, cols] = 1.0
+    return E
+
+
+def commutator_norms(Z) -> np.ndarray:
+    """The largest entry of every commutator :math:`Z_aZ_b - Z_bZ_a` of square matrices.
+
+    Parameters
+    ----------
+    Z : array_like, shape (m, d, d)
+
+    Returns
+    -------
+    ndarray, shape (m, m)
+        :math:`\\max_{kl}|(Z_aZ_b - Z_bZ_a)_{kl}|`; the measurements commute pairwise exactly when
+        it is zero everywhere.
+
+    Explained in: chapter 1 (Background, from commuting measurements to matchings).
+    """
+    Z = np.asarray(Z, float)
+    if Z.ndim != 3 or Z.shape[1] != Z.shape[2]:
+        raise ValueError(f"Z must be a stack of square matrices (m, d, d), got shape {Z.shape}")
+    products = np.einsum("aij,bjk->abik", Z, Z)
+    return np.abs(products - products.transpose(1, 0, 2, 3)).max(axis=(-2, -1), initial=0.0)
 
 
 def asymmetric_descent(Z, b, U0, V0, lr: float = 0.05, steps: int = 1000):

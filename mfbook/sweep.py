@@ -46,8 +46,9 @@ from .references import min_nuclear_norm_batch, min_rank_batch, rank_k_fit_batch
 from .seeding import generator
 
 __all__ = ["Sweep", "default_repeats", "sample_problems", "classify_batch", "train_batch",
-           "gradient_descent_compact", "phase_transition", "first_residual_gap", "theorem3_check", "omega_k_stage", "seeded_exit_times", "KINDS"]
-
+           "gradient_descent_compact", "phase_transition", "transition_curves", "save_record",
+           "load_record", "rerun_record", "first_residual_gap", "theorem3_check", "omega_k_stage",
+           "seeded_exit_times", "KINDS"]
 
 
 def default_repeats() -> int:
@@ -294,7 +295,7 @@ def phase_transition(ranks=(1, 2, 3), sizes=range(1, 17), repeats: int | None = 
 
     Explained in: chapter 2 (Connectivity, the phase transition).
     """
-    from .limit import numerical_rank
+    from .rank import numerical_rank
     from .references import nuclear_norm
 
     rng = generator(seed)
@@ -339,6 +340,147 @@ def phase_transition(ranks=(1, 2, 3), sizes=range(1, 17), repeats: int | None = 
                 seconds_min_nuclear=t4 - t3)
     return Sweep(rank, n, truth, mask, kind, W, loss, learned_rank, learned_nuclear, mr, mn, info)
 
+
+
+def transition_curves(sweep: Sweep, rtol: float = 1e-4) -> dict:
+    """The three curves of the paper's Fig. 1 for each ground-truth rank, against the sample size.
+
+    For every rank :math:`r` and sample size :math:`n` of the sweep: the fraction of runs whose learned
+    matrix has the minimum nuclear norm (:meth:`Sweep.reaches_min_nuclear`, relative ``rtol``), the
+    fraction with the minimum rank (:attr:`Sweep.reaches_min_rank`), and the fraction whose pattern is
+    connected.
+
+    Returns
+    -------
+    dict
+        ``ranks`` (R,), ``sizes`` (N,), ``d``; ``min_nuclear``, ``min_rank``, ``connected`` (R, N)
+        fractions; ``hits_min_nuclear``, ``hits_min_rank``, ``hits_connected``, ``count`` (R, N) counts.
+
+    Explained in: chapter 2 (Connectivity, the phase transition).
+    """
+    ranks, sizes = np.unique(sweep.rank), np.unique(sweep.n)
+    flags = {"min_nuclear": sweep.reaches_min_nuclear(rtol), "min_rank": sweep.reaches_min_rank,
+             "connected": sweep.kind == KINDS[0]}
+    out = {"ranks": ranks, "sizes": sizes, "d": int(sweep.truth.shape[1]),
+           "count": np.zeros((ranks.size, sizes.size), int)}
+    for name in flags:
+        out["hits_" + name] = np.zeros((ranks.size, sizes.size), int)
+    for a, r in enumerate(ranks):
+        for b, n in enumerate(sizes):
+            sel = (sweep.rank == r) & (sweep.n == n)
+            out["count"][a, b] = sel.sum()
+            for name, hit in flags.items():
+                out["hits_" + name][a, b] = hit[sel].sum()
+    for name in flags:
+        out[name] = out["hits_" + name] / np.maximum(out["count"], 1)
+    return out
+
+
+def save_record(path, sweep: Sweep, seed: int, repeats: int, rtol: float = 1e-4) -> None:
+    """Store a ``trainer="limit"`` sweep's per-run outcomes in a small ``.npz`` (no matrices).
+
+    The problems themselves are not stored: :func:`rerun_record` draws them again from ``seed``
+    (:func:`phase_transition` with that seed) and checks them against the stored observed positions
+    (exactly) and the Frobenius norms of the ground truths.
+
+    Explained in: chapter 2 (Connectivity, the phase transition; ``benchmarks/fig1_sweep.py``).
+    """
+    if sweep.info.get("trainer") != "limit":
+        raise ValueError("save_record stores a sweep of the alpha -> 0 limit (trainer='limit')")
+    code = {k: i for i, k in enumerate(KINDS)}
+    np.savez_compressed(
+        path, seed=int(seed), repeats=int(repeats), d=int(sweep.truth.shape[1]), rtol=float(rtol),
+        ranks=np.unique(sweep.rank), sizes=np.unique(sweep.n), train_seed=int(sweep.info["seed"]),
+        rank=sweep.rank.astype(np.int8), n=sweep.n.astype(np.int8),
+        kind=np.array([code[k] for k in sweep.kind], np.int8),
+        mask_bits=np.packbits(sweep.mask.reshape(len(sweep), -1), axis=1),
+        truth_norm=np.linalg.norm(sweep.truth, axis=(1, 2)),
+        learned_rank=sweep.learned_rank.astype(np.int8), min_rank=sweep.min_rank.astype(np.int8),
+        learned_nuclear=sweep.learned_nuclear, min_nuclear=sweep.min_nuclear, fits=sweep.fits,
+        reaches_min_rank=sweep.reaches_min_rank, reaches_min_nuclear=sweep.reaches_min_nuclear(rtol))
+
+
+def load_record(path) -> dict:
+    """Read a record written by :func:`save_record`: a dict of arrays (``kind`` as strings) plus
+    ``mask`` (R, d, d) unpacked and ``curves`` (:func:`transition_curves`'s fractions and counts,
+    recomputed from the stored per-run outcomes).
+
+    Explained in: chapter 2 (Connectivity, the phase transition).
+    """
+    with np.load(path) as f:
+        rec = {k: f[k] for k in f.files}
+    for k in ("seed", "repeats", "d", "train_seed"):
+        rec[k] = int(rec[k])
+    rec["rtol"] = float(rec["rtol"])
+    d, R = rec["d"], rec["rank"].size
+    rec["rank"], rec["n"] = rec["rank"].astype(int), rec["n"].astype(int)
+    rec["learned_rank"], rec["min_rank"] = rec["learned_rank"].astype(int), rec["min_rank"].astype(int)
+    rec["kind"] = np.array([KINDS[i] for i in rec["kind"]], dtype=object)
+    rec["mask"] = np.unpackbits(rec["mask_bits"], axis=1, count=d * d).astype(bool).reshape(R, d, d)
+    ranks, sizes = rec["ranks"], rec["sizes"]
+    curves = {"ranks": ranks, "sizes": sizes, "d": d, "count": np.zeros((ranks.size, sizes.size), int)}
+    flags = {"min_nuclear": rec["reaches_min_nuclear"], "min_rank": rec["reaches_min_rank"],
+             "connected": rec["kind"] == KINDS[0]}
+    for name, hit in flags.items():
+        curves["hits_" + name] = np.zeros((ranks.size, sizes.size), int)
+        for a, r in enumerate(ranks):
+            for b, n in enumerate(sizes):
+                sel = (rec["rank"] == r) & (rec["n"] == n)
+                curves["count"][a, b] = sel.sum()
+                curves["hits_" + name][a, b] = hit[sel].sum()
+        curves[name] = curves["hits_" + name] / np.maximum(curves["count"], 1)
+    rec["curves"] = curves
+    return rec
+
+
+def rerun_record(record: dict, runs) -> Sweep:
+    """Recompute some runs of a stored record with the current code: the same problems and seeds.
+
+    The problems are drawn again exactly as :func:`phase_transition` drew them (``record["seed"]``) and
+    compared with the stored positions and ground-truth norms (a ``ValueError`` if they differ: the
+    sampling changed). The chosen runs are then classified, their :math:`\\alpha\\to0` limits computed
+    with the stored seeds (run ``r`` has seed ``train_seed + r``, as in the full sweep) and both
+    references solved again.
+
+    Returns
+    -------
+    Sweep
+        The chosen runs only, in the order of ``runs`` (``info["runs_index"]`` holds ``runs``).
+
+    Explained in: chapter 2 (Connectivity, the phase transition).
+    """
+    from .rank import numerical_rank
+    from .references import nuclear_norm
+
+    runs = np.asarray(runs, int)
+    rng = generator(record["seed"])
+    rank, n, truth, mask = sample_problems(record["ranks"], record["sizes"], record["repeats"],
+                                           record["d"], rng)
+    if not (np.array_equal(mask, record["mask"]) and np.array_equal(rank, record["rank"])
+            and np.allclose(np.linalg.norm(truth, axis=(1, 2)), record["truth_norm"], rtol=1e-12)
+            and int(rng.integers(2**31)) == record["train_seed"]):
+        raise ValueError("the record's problems or seeds differ from the ones its seed draws now")
+    truth, mask, rank, n = truth[runs], mask[runs], rank[runs], n[runs]
+    kind = classify_batch(truth, mask)
+    seeds = [record["train_seed"] + int(r) for r in runs]
+    from .limit import small_init_limit_batch
+
+    res = small_init_limit_batch([Completion.from_arrays(v, m) for v, m in zip(truth, mask)],
+                                 seed=seeds)
+    W = np.stack([x.W for x in res])
+    loss = np.array([x.loss for x in res])
+    bad = ~np.all(np.isfinite(W), axis=(1, 2))
+    W[bad], loss[bad] = np.nan, np.inf
+    learned_rank = np.full(runs.size, -1)
+    learned_nuclear = np.full(runs.size, np.inf)
+    learned_rank[~bad] = numerical_rank(W[~bad])
+    learned_nuclear[~bad] = nuclear_norm(W[~bad])
+    level = np.sum(np.where(mask, truth, 0.0) ** 2, axis=(1, 2)) / mask.sum(axis=(1, 2))
+    upper = np.where(loss <= 1e-8 * level, np.minimum(learned_rank, rank), rank)
+    mr = min_rank_batch(truth, mask, upper=upper, seed=rng)
+    mn = min_nuclear_norm_batch(truth, mask)
+    info = {"trainer": "limit", "seed": record["train_seed"], "runs_index": runs}
+    return Sweep(rank, n, truth, mask, kind, W, loss, learned_rank, learned_nuclear, mr, mn, info)
 
 
 def first_residual_gap(values, masks) -> np.ndarray:

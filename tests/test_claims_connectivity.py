@@ -1,5 +1,6 @@
 """Falsification tests of chapter 2's claim checks (C11-C14): each check fails on wrong science."""
 import dataclasses
+import pathlib
 
 import numpy as np
 import pytest
@@ -162,3 +163,65 @@ def test_near_tie_refuted_by_shuffled_misses():
     shuffled = {a: rng.permutation(h) for a, h in hits.items()}
     with refutes(check.finite_init_misses_at_near_tied_rates):
         check.finite_init_misses_at_near_tied_rates(ratio=ratio, hits=shuffled, quiet=True)
+
+
+FIG1 = pathlib.Path(__file__).resolve().parents[1] / "chapters" / "data" / "fig1.npz"
+
+
+def _one_run_per_cell(record, seed=0):
+    rng = np.random.default_rng(seed)
+    cells = record["rank"] * 100 + record["n"]
+    return np.array([rng.choice(np.flatnonzero(cells == c)) for c in np.unique(cells)])
+
+
+@pytest.fixture(scope="module")
+def fig1():
+    record = sweep.load_record(FIG1)
+    live = sweep.rerun_record(record, _one_run_per_cell(record))
+    problems = (live.rank, live.n, live.truth, live.mask)
+    trained = sweep.phase_transition(problems=problems, init_scale=1e-15, seed=0, references=live)
+    return record, live, trained
+
+
+def test_fig1_shape_check_passes_on_the_stored_sweep(fig1):
+    out = check.transition_curves_have_the_papers_shape(*fig1, quiet=True)
+    assert all(out[f"crossing_n_rank{r}"] < 2 * r * 4 - r * r for r in (1, 2, 3))
+
+
+def test_fig1_shape_refuted_by_swapped_fractions(fig1):
+    record, live, trained = fig1
+    swapped = {**record, "reaches_min_rank": record["reaches_min_nuclear"],
+               "reaches_min_nuclear": record["reaches_min_rank"]}
+    with refutes(check.transition_curves_have_the_papers_shape):
+        check.transition_curves_have_the_papers_shape(swapped, live, trained, quiet=True)
+
+
+def test_fig1_shape_refuted_by_shuffled_masks(fig1):
+    # the positions dealt out to the runs at random (classes moving with them): the connected
+    # fraction no longer depends on n, and no longer tracks the outcomes
+    record, live, trained = fig1
+    perm = np.random.default_rng(3).permutation(record["rank"].size)
+    shuffled = {**record, "mask": record["mask"][perm], "kind": record["kind"][perm]}
+    with refutes(check.transition_curves_have_the_papers_shape):
+        check.transition_curves_have_the_papers_shape(shuffled, live, trained, quiet=True)
+
+
+def test_fig1_shape_refuted_by_stored_outcomes_the_code_does_not_reproduce(fig1):
+    # outcomes shuffled within each (rank, n): the same curves, but not what the code computes per run
+    record, live, trained = fig1
+    rng = np.random.default_rng(4)
+    stale = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in record.items()}
+    for c in np.unique(record["rank"] * 100 + record["n"]):
+        idx = np.flatnonzero(record["rank"] * 100 + record["n"] == c)
+        for name in ("reaches_min_rank", "reaches_min_nuclear"):
+            stale[name][idx] = rng.permutation(record[name][idx])
+    with refutes(check.transition_curves_have_the_papers_shape):
+        check.transition_curves_have_the_papers_shape(stale, live, trained, quiet=True)
+
+
+def test_fig1_shape_refuted_by_training_from_a_large_initialization(fig1):
+    record, live, trained = fig1
+    problems = (live.rank, live.n, live.truth, live.mask)
+    large = sweep.phase_transition(problems=problems, init_scale=1.0, lr=0.05, seed=0, references=live)
+    with refutes(check.transition_curves_have_the_papers_shape):
+        check.transition_curves_have_the_papers_shape(record, live, large, quiet=True)

@@ -70,7 +70,7 @@ def test_decoupling_refuted_by_an_observed_zero_between_components():
     A0, B0 = mfbook.init_factors((3, 3), 1e-3, seed=0)
     texts = {"base": "1 0 3; * 5 *; 3 * 9", "first changed": "-4 0 1; * 5 *; 2 * 7",
              "second changed": "1 0 3; * -2 *; 3 * 9"}
-    runs = {k: mf.flow_from(A0, B0, v, t_max=40.0, steps=800, record_every=40) for k, v in texts.items()}
+    runs = {k: mf.rk4_flow(A0, B0, v, t_max=40.0, steps=800, record_every=40) for k, v in texts.items()}
     with refutes(check.components_evolve_independently):
         check.components_evolve_independently(mfbook.Completion.parse(texts["base"]), runs, quiet=True)
 
@@ -78,8 +78,8 @@ def test_decoupling_refuted_by_an_observed_zero_between_components():
 def test_sub_omega_invariance_refuted_by_a_linking_mask():
     linked = mfbook.Completion.parse("1 2 3; * 5 *; 3 * 9")       # (1, 2) links the two components
     A0, B0, bases = mf.component_point(THREE, [1, 1], d=3, scale=0.5, seed=0)
-    t, As, Bs, loss = mf.flow_from(A0, B0, linked, t_max=20.0, steps=800, record_every=20)
+    t, As, Bs, loss = mf.rk4_flow(A0, B0, linked, t_max=20.0, steps=800, record_every=20)
     A1, B1, _ = mf.component_point(THREE, [1, 0], d=3, scale=0.5, seed=0)
-    off = mf.flow_from(A1, B1, THREE, t_max=20.0, steps=800, record_every=20)
+    off = mf.rk4_flow(A1, B1, THREE, t_max=20.0, steps=800, record_every=20)
     with refutes(check.sub_omega_invariant):
         check.sub_omega_invariant(mfbook.Completion.parse(THREE), [(As, Bs, bases)], off, 0.0, quiet=True)

@@ -182,3 +182,59 @@ def test_connected_frequency_refuted_when_every_run_is_minimal(connected):
     with refutes(check.connected_mostly_min_rank):                # the reference copied from the output
         check.connected_mostly_min_rank(problems=c["problems"], limit_ranks=ranks, trained_ranks=ranks,
                                         min_ranks=ranks, quiet=True)
+
+
+# ---- C29: the nine disconnected patterns of a 3 x 3 rank-1 matrix ----------------------------
+
+def _nine_patterns():
+    v = np.array([1.0, 2.0, 3.0])
+    out = []
+    for i in range(3):
+        for j in range(3):
+            k = np.zeros((3, 3), bool)
+            k[i, j] = True
+            k[np.ix_([a for a in range(3) if a != i], [b for b in range(3) if b != j])] = True
+            out.append(mfbook.Completion.from_arrays(np.where(k, np.outer(v, v), 0.0), k))
+    return out
+
+
+@pytest.fixture(scope="module")
+def nine():
+    problems = _nine_patterns()
+    lims = mfbook.small_init_limit_batch(problems, seed=0)
+    V = np.repeat(np.stack([p.values for p in problems]), 10, 0)
+    K = np.repeat(np.stack([p.mask for p in problems]), 10, 0)
+    small = mfbook.gradient_descent_batch(V, K, 1e-6, 0.1, 100_000, tol=1e-10, seed=0)[0]
+    large = mfbook.gradient_descent_batch(V, K, 1.0, 0.05, 100_000, tol=1e-10, seed=0)[0]
+    return dict(problems=problems, ranks=[r.ranks for r in lims], plateaus=[r.plateaus for r in lims],
+                limits=[r.W for r in lims], convex=[mfbook.min_nuclear_norm(p) for p in problems],
+                small=small.reshape(9, 10, 3, 3), large=large.reshape(9, 10, 3, 3))
+
+
+def _nine(c, trained, **over):
+    ev = dict(problems=c["problems"], ranks=c["ranks"], plateaus=c["plateaus"], limits=c["limits"],
+              convex=c["convex"], trained=trained)
+    ev.update(over)
+    check.nine_patterns_rank_two_min_nuclear(**ev, quiet=True)
+
+
+def test_nine_patterns_pass(nine):
+    _nine(nine, nine["small"])
+
+
+def test_nine_patterns_refuted_by_the_rank_one_completions(nine):
+    rank_one = np.stack([np.repeat(check._balanced_rank_one(p)[None], 10, 0) for p in nine["problems"]])
+    with refutes(check.nine_patterns_rank_two_min_nuclear):   # same nuclear norm, but rank 1
+        _nine(nine, rank_one)
+
+
+def test_nine_patterns_refuted_by_a_large_initialization(nine):
+    with refutes(check.nine_patterns_rank_two_min_nuclear):   # alpha = 1: nuclear norm above the bound
+        _nine(nine, nine["large"])
+
+
+def test_nine_patterns_refuted_by_a_path_without_the_saddle(nine):
+    skipped = [[0, 2] for _ in nine["ranks"]]                 # as if both components escaped at once
+    plateaus = [np.array([p[0], p[2]]) for p in nine["plateaus"]]
+    with refutes(check.nine_patterns_rank_two_min_nuclear):
+        _nine(nine, nine["small"], ranks=skipped, plateaus=plateaus)

@@ -38,20 +38,20 @@ def test_off_subspace_rows_and_columns():
         mf.off_subspace(X, Q, "diag")
 
 
-def test_flow_from_stays_in_omega_k_for_random_data():
+def test_rk4_flow_stays_in_omega_k_for_random_data():
     rng = np.random.default_rng(0)
     mask = rng.random((4, 4)) < 0.7
     p = mfbook.Completion.from_arrays(np.where(mask, rng.standard_normal((4, 4)), np.nan), mask)
     A, B, Q = mf.omega_k_point((4, 4), 2, scale=0.5, seed=2)
-    t, As, Bs, loss = mf.flow_from(A, B, p, t_max=10.0, steps=400)
+    t, As, Bs, loss = mf.rk4_flow(A, B, p, t_max=10.0, steps=400)
     assert mf.off_subspace(As, Q, "row").max() < 1e-11
     assert mf.off_subspace(Bs, Q, "col").max() < 1e-11
     assert np.all(np.diff(loss) <= 1e-12)   # gradient flow decreases the loss
 
 
-def test_flow_from_matches_adaptive_gradient_flow():
+def test_rk4_flow_matches_adaptive_gradient_flow():
     A, B = mfbook.init_factors((4, 4), 0.1, seed=0)
-    t, As, Bs, loss = mf.flow_from(A, B, FOUR, t_max=5.0, steps=500, record_every=500)
+    t, As, Bs, loss = mf.rk4_flow(A, B, FOUR, t_max=5.0, steps=500, record_every=500)
     ref = mfbook.gradient_flow(FOUR, init_scale=0.1, t_max=5.0, tol=0.0, seed=0)
     assert ref.t[-1] == pytest.approx(5.0)
     assert np.allclose(As[-1] @ Bs[-1], ref.W, atol=1e-6)
@@ -61,7 +61,7 @@ def test_component_point_and_decoupling():
     A, B, bases = mf.component_point(THREE, [1, 1], d=3, seed=0)
     assert [b.shape for b in bases] == [(3, 1), (3, 1)]
     assert mf.off_subspace(A[[0, 2]], bases[0]) < 1e-12 and mf.off_subspace(A[[1]], bases[1]) < 1e-12
-    t, As, Bs, _ = mf.flow_from(A, B, THREE, t_max=10.0, steps=400)
+    t, As, Bs, _ = mf.rk4_flow(A, B, THREE, t_max=10.0, steps=400)
     assert mf.off_subspace(As[:, [1]], bases[1]).max() < 1e-11
     A0, B0, _ = mf.component_point(THREE, [1, 0], d=3, seed=0, orthogonal=True)
     assert np.all(A0[1] == 0) and np.all(B0[:, 1] == 0)
@@ -111,3 +111,11 @@ def test_newton_finds_a_saddle():
     assert g < 1e-10
     _, grads = mfbook.loss_gradient([A, B], mfbook.Completion.parse(FOUR).values, mfbook.Completion.parse(FOUR).mask)
     assert max(np.abs(x).max() for x in grads) < 1e-10
+
+
+def test_degenerate_escapes_finds_tied_and_repeated_escape_rates():
+    # the 4x4 example: every escape simple; tied residual singular values at the origin of
+    # [[*, 1], [1, *]]: degenerate; the rank-1 saddle of the disconnected 3x3 example: degenerate
+    assert mf.degenerate_escapes(mfbook.small_init_limit(FOUR)) == [False, False, False]
+    assert mf.degenerate_escapes(mfbook.small_init_limit("* 1; 1 *")) == [True]
+    assert mf.degenerate_escapes(mfbook.small_init_limit(THREE)) == [False, True]

@@ -85,3 +85,26 @@ def test_sensing_descent_stops_at_tol():
                                   record_every=10, tol=1e-5)
     assert run["step"][-1] < 5000 and np.all(run["train"][:, -1] < 1e-5)
     assert np.any(run["train"][:, -2] >= 1e-5)
+
+
+def test_entry_measurements_pick_the_observed_entries_in_row_major_order():
+    mask = np.array([[True, False, True], [False, True, False]])
+    E = sensing.entry_measurements(mask)
+    X = np.arange(6.0).reshape(2, 3)
+    assert E.shape == (3, 2, 3) and np.array_equal(np.einsum("nij,ij->n", E, X), X[mask])
+    with pytest.raises(ValueError):
+        sensing.entry_measurements(np.ones(3, bool))
+
+
+def test_lifted_entries_commute_exactly_when_they_share_no_row_and_no_column():
+    d1, d2 = 3, 4
+    E = sensing.entry_measurements(np.ones((d1, d2), bool))
+    C = sensing.commutator_norms(sensing.lift_measurements(E))
+    pos = np.argwhere(np.ones((d1, d2), bool))
+    apart = (pos[:, None, 0] != pos[None, :, 0]) & (pos[:, None, 1] != pos[None, :, 1])
+    same = np.eye(len(pos), dtype=bool)
+    assert np.all(C[apart | same] == 0) and np.all(C[~(apart | same)] > 0)
+    Z, *_ = sensing.commuting_measurements(d=5, m=3, seed=0)
+    assert sensing.commutator_norms(Z).max() < 1e-12
+    with pytest.raises(ValueError):
+        sensing.commutator_norms(np.zeros((2, 3, 4)))

@@ -16,7 +16,7 @@ from . import claim, require
 
 __all__ = ["observed_zero_is_not_an_edge", "paper_examples_classified", "three_examples_rank_versus_nuclear",
            "connected_miss_is_a_slow_omega_k_stage", "phase_transition_by_class",
-           "finite_init_misses_at_near_tied_rates"]
+           "finite_init_misses_at_near_tied_rates", "transition_curves_have_the_papers_shape"]
 
 
 def _components(P):
@@ -288,4 +288,105 @@ def finite_init_misses_at_near_tied_rates(ratio, hits):
     p = binomtest(fixed, fixed + broken, 0.5, alternative="greater").pvalue if fixed + broken else 1.0
     require(p < 0.05, f"smaller alpha should fix misses: {fixed} fixed, {broken} new (sign test p = {p:.3f})")
     out.update(fixed_by_smaller_alpha=fixed, broken_by_smaller_alpha=broken, p_sign=float(p))
+    return out
+
+
+def _first_true(flags) -> int:
+    """Index of the first True entry (-1 if none)."""
+    hit = np.flatnonzero(flags)
+    return int(hit[0]) if hit.size else -1
+
+
+@claim("C14", "For $4\\times4$ ground truths of rank $r = 1, 2, 3$ and every number $n$ of observed "
+       "entries (at least 50 random problems each): the fraction of limits with the minimum rank is "
+       "below one half somewhere under the threshold $r(d_1 + d_2 - r)$ (7, 12, 15) and at least 0.85 "
+       "from the threshold on; it never exceeds the fraction of connected patterns and stays within 0.1 "
+       "of it on average; the fraction with the minimum nuclear norm, at least 0.9 for $n \\le 2$, "
+       "falls below 0.25 and crosses below the minimum-rank fraction before the threshold, staying "
+       "below it up to the threshold.",
+       computed="The stored per-run outcomes of the full sweep (benchmarks/fig1_sweep.py: the $\\alpha\\to0$ "
+                "limit by mfbook.sweep.phase_transition, trainer 'limit', with both references; "
+                "chapters/data/fig1.npz), a live rerun of one run per (rank, $n$) with the current code "
+                "(mfbook.sweep.rerun_record), and plain gradient descent at $\\alpha = 10^{-15}$ on the same "
+                "runs.",
+       cross_check="The classes are recomputed inside the check from the stored observed positions "
+                   "(union-find, Definitions 1-3); the live rerun must reproduce the stored classes exactly "
+                   "and the stored outcomes on >= 95% of its runs (the stored data cannot drift from the "
+                   "code); plain gradient descent (training, not the limit solver) must agree with the limit's "
+                   "outcomes on >= 75% of those runs.",
+       tolerance="Wilson 95% lower bound >= 0.85 for the pooled fraction past the threshold ('high', with room "
+                 "for the connected runs that miss); 'low' = below one half; 'falls' = below a quarter; a mean "
+                 "gap of 0.1 (a tenth of the scale) is what 'tracks' means; >= 50 runs per point (standard "
+                 "error <= 0.07). 95% live agreement: the minimum-rank search restarts alternating least "
+                 "squares at random and the nuclear-norm match uses 1e-4, so a run on a near-tie may flip; "
+                 "75% for training: a finite $\\alpha$ misses about one run in ten that the limit reaches "
+                 "(near-tied rates, see 'Finite initialization'), and 48 runs add a sampling error of about "
+                 "0.09 (two standard errors).")
+def transition_curves_have_the_papers_shape(record, live, trained):
+    """``record``: :func:`mfbook.sweep.load_record` of the stored sweep; ``live``:
+    :func:`mfbook.sweep.rerun_record` of some of its runs (``info["runs_index"]``); ``trained``: a
+    gradient-descent Sweep of the same problems as ``live`` (its references copied from ``live``)."""
+    rank, n, mask, d = record["rank"], record["n"], record["mask"], int(record["d"])
+    # classes from the stored positions: the ground truths are Gaussian, so no observed entry is 0
+    mine = np.array([_classify(np.ones(m.shape), m) for m in mask])
+    require(np.array_equal(mine, record["kind"]), "the stored classes do not follow the definition on "
+            f"{int(np.sum(mine != record['kind']))} runs")
+    hit_rank, hit_nuc = np.asarray(record["reaches_min_rank"], bool), np.asarray(record["reaches_min_nuclear"], bool)
+    conn = mine == "connected"
+    sizes = np.arange(1, d * d + 1)
+    out = {}
+    # 1. the shape of the three curves (checked first, on the full stored sweep)
+    for r in np.unique(rank):
+        r = int(r)
+        cells = [(rank == r) & (n == s) for s in sizes]
+        count = np.array([c.sum() for c in cells])
+        require(count.min() >= 50, f"rank {r}: at least 50 runs per n for smooth curves, got {count.min()}")
+        f_rank = np.array([hit_rank[c].mean() for c in cells])
+        f_nuc = np.array([hit_nuc[c].mean() for c in cells])
+        f_conn = np.array([conn[c].mean() for c in cells])
+        n_r = 2 * r * d - r * r
+        below = (sizes >= 2) & (sizes <= n_r)
+        require(f_rank[below].min() < 0.5, f"rank {r}: the min-rank fraction should be low (< 1/2) somewhere "
+                f"below the threshold {n_r}; its minimum there is {f_rank[below].min():.2f}")
+        past = sizes >= n_r
+        lo, _ = _wilson(int(sum(hit_rank[c].sum() for c, p in zip(cells, past) if p)), int(count[past].sum()))
+        require(lo >= 0.85, f"rank {r}: the min-rank fraction from n = {n_r} on is "
+                f"{np.sum(f_rank[past] * count[past]) / count[past].sum():.2f} (lower bound {lo:.2f} < 0.85)")
+        gap = f_conn - f_rank
+        require(np.all(gap >= 0), f"rank {r}: the min-rank fraction exceeds the connected fraction at n = "
+                f"{sizes[gap < 0].tolist()}: disconnected patterns should not reach the minimum rank")
+        require(gap.mean() <= 0.1, f"rank {r}: the connected fraction does not track the min-rank fraction "
+                f"(mean gap {gap.mean():.3f})")
+        require(np.all(f_nuc[sizes <= 2] >= 0.9), f"rank {r}: the min-nuclear fraction at n <= 2 should be "
+                f"near 1: {f_nuc[sizes <= 2].round(2).tolist()}")
+        k = _first_true((f_rank >= f_nuc) & below)
+        require(k >= 0 and sizes[k] < n_r, f"rank {r}: the min-rank fraction should overtake the min-nuclear "
+                f"fraction before the threshold {n_r}")
+        after = (sizes >= sizes[k]) & (sizes <= n_r)
+        require(np.all(f_rank[after] > f_nuc[after]) and f_nuc[after].min() < 0.25,
+                f"rank {r}: after crossing at n = {sizes[k]} the min-nuclear fraction should stay below the "
+                f"min-rank fraction up to n = {n_r} and fall below 1/4: {f_nuc[after].round(2).tolist()}")
+        out[f"crossing_n_rank{r}"] = int(sizes[k])
+        out[f"connected_at_crossing_rank{r}"] = float(f_conn[k])
+        out[f"mean_gap_rank{r}"] = float(gap.mean())
+    # 2. the stored outcomes follow from the code: a live rerun of some runs reproduces them
+    idx = np.asarray(live.info["runs_index"], int)
+    covered = set(zip(rank[idx].tolist(), n[idx].tolist()))
+    require(covered == set(zip(rank.tolist(), n.tolist())), "the live rerun should cover every (rank, n)")
+    require(np.array_equal(live.mask, mask[idx]) and np.array_equal(live.kind, record["kind"][idx]),
+            "the live rerun's problems or classes differ from the stored ones")
+    agree = {"min_rank": float(np.mean(live.reaches_min_rank == hit_rank[idx])),
+             "min_nuclear": float(np.mean(live.reaches_min_nuclear(record["rtol"]) == hit_nuc[idx]))}
+    for name, a in agree.items():
+        require(a >= 0.95, f"the live rerun reproduces the stored '{name}' outcome on only {a:.0%} of "
+                f"{idx.size} runs: the stored data no longer follow from the code")
+        out[f"live_agrees_{name}"] = a
+    # 3. training confirms the limit on the same runs
+    require(trained.info.get("trainer") == "gd" and np.array_equal(trained.mask, live.mask),
+            "the training cross-check must be gradient descent on the live runs")
+    for name, a in (("min_rank", np.mean(trained.reaches_min_rank == live.reaches_min_rank)),
+                    ("min_nuclear", np.mean(trained.reaches_min_nuclear(record["rtol"])
+                                            == live.reaches_min_nuclear(record["rtol"])))):
+        require(a >= 0.75, f"gradient descent agrees with the limit's '{name}' outcome on only {a:.0%}")
+        out[f"training_agrees_{name}"] = float(a)
     return out

@@ -1,7 +1,7 @@
 """Checks of chapter 3 (hierarchical intrinsic invariant manifolds): claims C18, C21-C24.
 
 Each check receives trajectories as ``(t, A, B, loss)`` tuples (the factors at every record, as
-returned by :func:`mfbook.manifolds.flow_from` and :func:`mfbook.manifolds.descent_from`) and states
+returned by :func:`mfbook.manifolds.rk4_flow` and :func:`mfbook.manifolds.descent_from`) and states
 the claim as a property of them.
 
 Explained in: chapter 3 (Hierarchical intrinsic invariant manifolds).
