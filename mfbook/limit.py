@@ -87,7 +87,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .completion import as_completion
+from .completion import Completion, as_completion
 from .saddle_to_saddle import LimitResult, Saddle, saddle_to_saddle
 from .seeding import run_seeds
 
@@ -150,6 +150,7 @@ def _shared_out(per_run, fixed):
     """``_kernel.limit_batch(*per_run, *fixed)`` (``per_run``: arrays with a row per run), in slices of 4
     runs on one thread per core (``numba.get_num_threads()``); the outputs concatenated. Small slices,
     because a few runs cost 100 times the median."""
+    _kernel.first_use_notice(_kernel.limit_batch, "the small-initialization limit solver")
     R = len(per_run[0])
     workers = min(numba.get_num_threads(), R) if R > 1 else 1
     if workers == 1:
@@ -269,10 +270,27 @@ def small_init_limit_batch(problems, seed=0, width: int | None = None, rtol: flo
     rtol = float(rtol)                 # (an int would compile the kernel a second time)
     if not isinstance(record, (bool, np.bool_)):
         raise TypeError(f"record must be True or False, got {type(record).__name__}")
+    # the data's scale, a power of 4 near it: the path of M / 4^k is that of M with W / 4^k, the factors
+    # / 2^k, the losses / 16^k, the rates / 4^k and time * 4^k, all exact in floating point
+    powers = [int(np.round(np.log2(q.scale or 1.0) / 2)) for q in problems]
+    originals, problems = problems, [Completion(q.values / 4.0 ** k, q.mask) for q, k in zip(problems, powers)]
     if _kernel is None or record:   # one problem at a time, each with its own seed
-        return [_reference(q, int(s), d, rtol, limit, record) for q, s in zip(problems, seeds)]
-    batch = _Batch(np.stack([q.values for q in problems]), np.stack([q.mask for q in problems]), d)
-    return _compiled_batch(batch, problems, seeds, limit, rtol)
+        results = [_reference(q, int(s), d, rtol, limit, record) for q, s in zip(problems, seeds)]
+    else:
+        batch = _Batch(np.stack([q.values for q in problems]), np.stack([q.mask for q in problems]), d)
+        results = _compiled_batch(batch, problems, seeds, limit, rtol)
+    return [_rescaled(res, q, k) for res, q, k in zip(results, originals, powers)]
+
+
+def _rescaled(res, problem, k):
+    """``res`` (computed on the problem divided by 4^k) for ``problem`` itself."""
+    if k == 0:
+        return res
+    c, f = 4.0 ** k, 2.0 ** k
+    saddles = [Saddle(s.W * c, s.loss * c * c, s.rank, s.rate * c, s.multiplicity) for s in res.saddles]
+    phases = [dict(ph, t=np.asarray(ph["t"]) / c, loss=np.asarray(ph["loss"]) * c * c, W=np.asarray(ph["W"]) * c,
+                   A=np.asarray(ph["A"]) * f, B=np.asarray(ph["B"]) * f) for ph in res.phases]
+    return LimitResult(problem, res.W * c, res.A * f, res.B * f, saddles, phases, res.status, res.method)
 
 
 def _reference(problem, seed, width, rtol, limit, record):

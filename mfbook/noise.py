@@ -113,7 +113,7 @@ class EarlyStopping:
         return np.clip(np.searchsorted(self.t, np.asarray(t, float), side="right") - 1, 0, self.t.size - 1)
 
 
-def early_stopping_path(problem, truth, init_scale: float = 1e-8, seed=0, tol: float = 1e-9,
+def early_stopping_path(problem, truth, init_scale: float = 1e-8, seed=0, tol: float = 1e-11,
                         t_max: float = 1e6, rank_tol: float = 1e-3) -> EarlyStopping:
     """Gradient flow from small initialization on a noisy problem, with the test error on the way.
 

@@ -118,8 +118,20 @@ def _snapshot_arrays(problem, factor_path):
     return stacked, lossv, gnorm, W, sv(W), sv(A), sv(B), sv(aug)
 
 
-def _trajectory(problem, t, factor_path, converged, info):
-    stacked, lossv, gnorm, W, sW, sA, sB, sAug = _snapshot_arrays(problem, factor_path)
+def _trajectory(problem, t, factor_path, converged, info, scaled=None):
+    """The Trajectory of ``problem``; with ``scaled = (unit, c, f)`` the path was computed on ``unit``
+    (``problem`` divided by c, factors divided by f, c = f^depth) and its records are scaled back (a
+    loss beyond the largest float is reported as inf, with no overflow warning)."""
+    if scaled is None:
+        stacked, lossv, gnorm, W, sW, sA, sB, sAug = _snapshot_arrays(problem, factor_path)
+    else:
+        unit, c, f = scaled
+        stacked, lossv, gnorm, W, sW, sA, sB, sAug = _snapshot_arrays(unit, factor_path)
+        depth = len(stacked)
+        with np.errstate(over="ignore"):
+            stacked = [x * f for x in stacked]
+            lossv, gnorm = lossv * c * c, gnorm * c * c / f      # |grad| of each factor: c^2 / f
+            W, sW, sA, sB, sAug = W * c, sW * c, sA * f, sB * f, sAug * f
     return Trajectory(problem, np.asarray(t, float), lossv, gnorm, W, sW, sA, sB, sAug, stacked, converged,
                       info)
 
@@ -213,7 +225,7 @@ def gradient_descent(problem, init_scale: float = 1e-3, lr: float = 0.1, max_ste
                        {"method": "gradient descent", "lr": lr, "init_scale": init_scale, "steps": step, "depth": depth})
 
 
-def gradient_flow(problem, init_scale: float = 1e-3, t_max: float = 1e6, tol: float = 1e-12, seed=0,
+def gradient_flow(problem, init_scale: float = 1e-3, t_max: float = 1e6, tol: float = 1e-16, seed=0,
                   depth: int = 2, width: int | None = None, rtol: float = 1e-10, start=None,
                   atol: float | None = None, max_steps: int = _MAX_TRIES) -> Trajectory:
     """Gradient flow :math:`\\dot\\theta = -\\nabla R_S(\\theta)` from :math:`\\theta_0 = \\alpha\\,\\mathcal N(0, I)`.
@@ -222,8 +234,14 @@ def gradient_flow(problem, init_scale: float = 1e-3, t_max: float = 1e6, tol: fl
     ``scipy.integrate.solve_ivp(method="DOP853")``) with relative tolerance ``rtol`` and an absolute
     tolerance :math:`10^{-3}\\,\\mathrm{rtol}\\,\\alpha` per parameter, so that the tiny initial
     parameters are followed accurately (and the loss keeps falling at a minimum instead of
-    stalling at the stability limit of the explicit method); it stops when :math:`R_S <` ``tol`` or at ``t_max``. The records are
-    the integrator's own steps (a plateau costs few of them).
+    stalling at the stability limit of the explicit method); it stops when :math:`R_S <`
+    ``tol`` :math:`\\max|M_{ij}|^2` or at ``t_max``. The records are the integrator's own steps (a plateau
+    costs few of them).
+
+    The flow is computed on the data divided by a power of two near their size, :math:`c = 2^{Lk}`
+    (:math:`L` factors), with the factors divided by :math:`2^k` and time multiplied by
+    :math:`c^{2 - 2/L}`: the same flow (all these scalings are exact in floating point), so data from
+    :math:`10^{-200}` to :math:`10^{200}` give the same trajectory up to the scale, without overflow.
 
     Parameters
     ----------
@@ -233,7 +251,8 @@ def gradient_flow(problem, init_scale: float = 1e-3, t_max: float = 1e6, tol: fl
     t_max : float
         Longest flow time.
     tol : float
-        Stop when the loss is below ``tol``.
+        Stop when the loss is below ``tol`` times the square of the largest observed
+        :math:`|M_{ij}|` (relative: data at any scale stop at the same point of the same flow).
     seed, depth, width
         As in :func:`gradient_descent` (same seed, same initial point).
     rtol : float
@@ -274,6 +293,14 @@ def gradient_flow(problem, init_scale: float = 1e-3, t_max: float = 1e6, tol: fl
         smallest = float(nonzero.min()) if nonzero.size else 1.0
     shapes = [f.shape for f in factors]
     splits = np.cumsum([np.prod(s) for s in shapes])[:-1]
+    # the data's scale, a power of two: c = 2^(depth k); factors / 2^k, time * c^(2 - 2/depth)
+    size = problem.scale or 1.0
+    k = int(np.round(np.log2(size) / depth))
+    c, f_scale, t_scale = 2.0 ** (depth * k), 2.0 ** k, 2.0 ** (k * (2 * depth - 2))
+    original, problem = problem, Completion(problem.values / c, problem.mask)
+    factors = [f / f_scale for f in factors]
+    smallest, t_max, tol = smallest / f_scale, t_max * t_scale, tol * (size / c) ** 2
+    atol = None if atol is None else atol / f_scale
     values, mask = problem.values, problem.mask
 
     def unpack(y):
@@ -287,12 +314,13 @@ def gradient_flow(problem, init_scale: float = 1e-3, t_max: float = 1e6, tol: fl
         n = float(mask.sum())
         Ms = np.where(mask, 2.0 / n, 0.0)
         tab = TABLEAU
+        _kernel.first_use_notice(_kernel.flow, "gradient flow")
         t, Y, converged, nfev = _kernel.flow(y0, Ms, Ms * np.where(mask, values, 0.0), d1, d, d2, n, rtol, atol,
                                              float(t_max), float(tol), tab["A"], tab["B"], tab["E3"], tab["E5"],
                                              tab["expo"], int(max_steps))
-        return _trajectory(problem, t, [unpack(y) for y in Y], bool(converged),
+        return _trajectory(original, np.asarray(t) / t_scale, [unpack(y) for y in Y], bool(converged),
                            {"method": "gradient flow", "init_scale": init_scale, "rtol": rtol, "nfev": int(nfev),
-                            "depth": depth, "steps": len(t) - 1})
+                            "depth": depth, "steps": len(t) - 1}, (problem, c, f_scale))
 
     def rhs(_t, y):
         _, grads = loss_gradient(unpack(y), values, mask)
@@ -307,9 +335,9 @@ def gradient_flow(problem, init_scale: float = 1e-3, t_max: float = 1e6, tol: fl
         raise RuntimeError(f"gradient flow integration failed: {sol.message}")
     path = [unpack(y) for y in sol.y.T]
     converged = bool(sol.status == 1)
-    return _trajectory(problem, sol.t, path, converged,
+    return _trajectory(original, sol.t / t_scale, path, converged,
                        {"method": "gradient flow", "init_scale": init_scale, "rtol": rtol, "nfev": sol.nfev,
-                        "depth": depth})
+                        "depth": depth}, (problem, c, f_scale))
 
 
 def gradient_descent_batch(values, masks, init_scale: float = 1e-3, lr: float = 0.1, max_steps: int = 100_000,

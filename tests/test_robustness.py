@@ -54,6 +54,43 @@ def test_min_nuclear_norm_refuses_sizes_it_cannot_solve_before_allocating():
     assert references.MAX_NUCLEAR_SIZE >= 60                       # 30 x 30 is still served
 
 
+LIMIT_CASES = ["4 0.6 1.8 0.8; 6 0.9 2.7 *; 8 2.2 2.6 1.6; 8 2.7 5.1 3.6", "1 * 3; * 5 *; 3 * 9", "1 2; 10 *",
+               "0 1; 2 *", "1 * 1; * * *; 1 * -1"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(c=SCALES, text=st.sampled_from(LIMIT_CASES))
+def test_small_init_limit_answers_the_same_problem_at_every_scale(c, text):
+    """W = 0 "converged" at 1e155 and 1e-200, "stalled"/"unbounded" from 1e-16 to 1e-160 before;
+    now the data are divided by a power of 4 near their size, so the path is the same up to rounding
+    (a power-of-4 rescaling is exact; the rest of c is an ordinary relative change of the data, which
+    moves the result by rounding errors only, hence 1e-9 relative). (-M is not the same problem for
+    a given seed: (A, B) -> (-A, B) maps the flow of M to that of -M but changes the initial direction,
+    and the limits of "1 * 3; * 5 *; 3 * 9" depend on it.)"""
+    p = mfbook.Completion.parse(text)
+    unit = mfbook.small_init_limit(p)
+    big = mfbook.small_init_limit(mfbook.Completion(c * p.values, p.mask))
+    assert (big.status, big.ranks) == (unit.status, unit.ranks)
+    assert np.allclose(big.W / c, unit.W, rtol=1e-9, atol=1e-9 * p.scale)
+    assert [s.rate / c for s in big.saddles] == pytest.approx([s.rate for s in unit.saddles], rel=1e-9)
+
+
+@settings(max_examples=20, deadline=None)
+@given(e=st.integers(-150, 150))
+def test_gradient_flow_answers_the_same_problem_at_every_scale(e):
+    """cM from init alpha sqrt(c) is the flow of M from alpha with time divided by c: the same
+    trajectory (tol is relative to the data's size; it was absolute: data near 1e-6 "converged" at
+    step 0 and data near 1e6 took 12 million evaluations). 1e-8: the integrator's tolerance."""
+    c = 10.0 ** e
+    p = mfbook.Completion.parse(LIMIT_CASES[0])
+    unit = mfbook.gradient_flow(p, init_scale=1e-4)
+    big = mfbook.gradient_flow(mfbook.Completion(c * p.values, p.mask), init_scale=1e-4 * np.sqrt(c),
+                               t_max=1e6 / c)
+    assert big.converged and unit.converged
+    assert np.allclose(big.W / c, unit.W, rtol=0, atol=1e-8 * p.scale)
+    assert abs(len(big.t) - len(unit.t)) <= 2
+
+
 @pytest.mark.parametrize("kwargs, kind, word", [
     (dict(max_saddles=-1), ValueError, "max_saddles"), (dict(max_saddles=1e9), TypeError, "max_saddles"),
     (dict(width=0), ValueError, "width"), (dict(width=2.5), TypeError, "width"),

@@ -16,8 +16,9 @@ temporaries: for the book's problems a right-hand side costs a fraction of a mic
 tens of microseconds of NumPy call overhead.
 
 **Caching.** numba compiles these functions on first use (about a minute) and caches the machine code.
-The cache is keyed by the content of *all* the kernel's files at once (a change in any of them
-recompiles every function: numba alone would only notice changes in a function's own file), and it is
+The cache is keyed by the content of all the kernel's modules at once (this file aside: it compiles
+nothing), so a change in any of them recompiles every function (numba alone would only notice changes
+in a function's own file); it is
 written to the first writable place of: ``$NUMBA_CACHE_DIR``, the package's ``__pycache__``, the user's
 cache folder, the system's temporary folder -- so a read-only installation with an unwritable home
 still imports and caches.
@@ -37,6 +38,8 @@ _HERE = pathlib.Path(__file__).resolve().parent
 def _kernel_stamp() -> str:
     digest = hashlib.sha256()
     for path in sorted(_HERE.glob("*.py")):
+        if path.name == "__init__.py":      # no compiled function here: its edits need no recompile
+            continue
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -89,8 +92,27 @@ from .integrator import flow  # noqa: E402
 from .loss import problem_scales  # noqa: E402
 from .run import limit_batch, limit_run  # noqa: E402
 
+def first_use_notice(entry, what: str) -> None:
+    """Say once, on stderr, that ``entry`` (a compiled entry point) is about to be compiled because
+    no cached machine code fits this machine and these sources: the reader then knows why the first
+    result takes a minute. Silent when the cache is warm or the function already runs."""
+    import sys
+
+    if entry.signatures or getattr(entry, "_mfbook_noticed", False):
+        return
+    entry._mfbook_noticed = True
+    try:
+        cached = bool(entry._cache._cache_file._load_index())
+    except Exception:  # pragma: no cover - a cache numba cannot read: it compiles anyway
+        cached = False
+    if not cached:
+        print(f"mfbook: compiling {what} for this machine (first use only, about a minute; "
+              "cached afterwards) ...", file=sys.stderr, flush=True)
+
+
 #: the compiled loops serve problems up to this many parameters (d ~ 16 for square ones); the full-width
 #: passes of larger problems go to the reference, and gradient flow to scipy
 MAX_PARAMETERS = 512
 
-__all__ = ["codes", "component_counts", "flow", "limit_batch", "limit_run", "problem_scales", "MAX_PARAMETERS"]
+__all__ = ["codes", "component_counts", "first_use_notice", "flow", "limit_batch", "limit_run", "problem_scales",
+           "MAX_PARAMETERS"]
