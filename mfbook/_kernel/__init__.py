@@ -98,9 +98,11 @@ def first_use_notice(entry, what: str) -> None:
     result takes a minute. Silent when the cache is warm or the function already runs."""
     import sys
 
-    if entry.signatures or getattr(entry, "_mfbook_noticed", False):
+    if getattr(entry, "_mfbook_noticed", False):     # (cheap: ``entry.signatures`` costs ~60 us a call)
         return
     entry._mfbook_noticed = True
+    if entry.signatures:
+        return
     try:
         cached = bool(entry._cache._cache_file._load_index())
     except Exception:  # pragma: no cover - a cache numba cannot read: it compiles anyway
