@@ -98,3 +98,29 @@ def test_attention_rank_refuted_by_a_large_initialization():
         check.attention_learns_low_rank_query_key(scales=[1e-3, 1e-1], num_rank=r, tangent_dim=tang,
                                                   rel_err=np.zeros((2, 10)), loss=np.zeros((2, 10)),
                                                   dim=6, rank=1, quiet=True)
+
+
+def _deep_curves():
+    d = np.load(mfbook.__path__[0] + "/../chapters/data/deep_completion.npz")
+    true_eff = [float(deep.effective_rank(deep.random_low_rank((50, 50), 3, seed=s))) for s in d["seeds"]]
+    return d, true_eff
+
+
+def test_deep_completion_refuted_when_depths_2_and_3_are_swapped():
+    d, true_eff = _deep_curves()
+    swap = [0, 2, 1]                                  # depth 2's curves presented as depth 3's
+    with refutes(check.deep_completion_recovers_with_fewer_observations):
+        check.deep_completion_recovers_with_fewer_observations(
+            counts=d["counts"], err=d["err"][swap], eff=d["eff"][swap], loss=d["loss"][swap],
+            true_eff=true_eff, live_err=[1.0], stored_err=[1.0], quiet=True)
+    check.deep_completion_recovers_with_fewer_observations(
+        counts=d["counts"], err=d["err"], eff=d["eff"], loss=d["loss"], true_eff=true_eff,
+        live_err=[1.0], stored_err=[1.0], quiet=True)
+
+
+def test_deep_completion_refuted_by_a_stale_stored_file():
+    d, true_eff = _deep_curves()
+    with refutes(check.deep_completion_recovers_with_fewer_observations):
+        check.deep_completion_recovers_with_fewer_observations(
+            counts=d["counts"], err=d["err"], eff=d["eff"], loss=d["loss"], true_eff=true_eff,
+            live_err=[1e-5, 2e-5], stored_err=[1.1e-5, 2e-5], quiet=True)
