@@ -80,11 +80,6 @@ def product(factors) -> np.ndarray:
     return W
 
 
-def _residual_gradient(W, values, mask, n):
-    """:math:`E = \\frac2n P_{S_x}(W - M)`."""
-    return (2.0 / n) * np.where(mask, W - values, 0.0)
-
-
 def loss(factors, values, mask) -> np.ndarray:
     """:math:`R_S` for factors (batched): mean squared error over the observed entries."""
     W = product(factors)

@@ -93,12 +93,9 @@ from .seeding import run_seeds
 
 from .dop853 import TABLEAU
 
-try:  # the compiled solver (numba); without it the reference (mfbook.saddle_to_saddle), slower
-    import numba
+import numba
 
-    from . import _kernel
-except ImportError:  # pragma: no cover - numba is in requirements.txt
-    _kernel = None
+from . import _kernel   # the compiled solver (numba is a dependency: a missing kernel is an install error)
 
 __all__ = ["small_init_limit", "small_init_limit_batch"]
 

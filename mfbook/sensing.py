@@ -11,12 +11,11 @@ Explained in: chapter 1 (Background).
 """
 from __future__ import annotations
 
-import ctypes
-import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 __all__ = ["SensingProblem", "gaussian_sensing", "sensing_descent", "commuting_measurements",
            "symmetric_descent", "min_nuclear_norm_psd", "hadamard_descent", "min_l1_nonnegative", "lift_measurements",
@@ -25,41 +24,14 @@ __all__ = ["SensingProblem", "gaussian_sensing", "sensing_descent", "commuting_m
 
 @contextmanager
 def single_thread_blas():
-    """Run numpy's OpenBLAS on one thread inside the block (many small products per step: with
-    two threads on a busy two-core machine they were 6x slower, and a least-squares solve of a
-    300 x 2500 system 20x slower). No-op when the library is not found.
-
-    Every OpenBLAS loaded in the process is set (numpy and scipy each bring their own; setting
-    only one of them, whichever a set happened to list last, left numpy's on two threads in about
-    half of the runs).
+    """Run the BLAS libraries of numpy and scipy on one thread inside the block (many small products
+    per step: with two threads on a busy two-core machine they were 6x slower, and a least-squares
+    solve of a 300 x 2500 system 20x slower). Every BLAS loaded in the process is limited
+    (threadpoolctl), and restored afterwards.
 
     Explained in: chapter 1 (Background, the Gunasekar et al. experiment)."""
-    names = ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
-             "openblas_set_num_threads64_", "openblas_set_num_threads")
-    handles = []                                    # (setter, threads before) for every library
-    try:
-        maps = open("/proc/self/maps").read()
-        for path in sorted(set(re.findall(r"/\S*openblas\S*\.so\S*", maps))):
-            lib = ctypes.CDLL(path)
-            for name in names:
-                get = name.replace("set", "get")
-                if hasattr(lib, name) and hasattr(lib, get):
-                    setter, getter = getattr(lib, name), getattr(lib, get)
-                    setter.argtypes, getter.restype = [ctypes.c_int], ctypes.c_int
-                    handles.append((setter, getter()))
-                    break
-    except OSError:
-        pass
-    for setter, _ in handles:
-        setter(1)
-    try:
+    with threadpool_limits(limits=1, user_api="blas"):
         yield
-    finally:
-        for setter, before in handles:
-            setter(before)
-
-
-_single_thread_blas = single_thread_blas      # the old private name
 
 
 def _rng(seed):

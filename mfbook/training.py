@@ -29,10 +29,8 @@ from .factorization import init_factors, loss_gradient, product
 from .seeding import run_seeds
 from .dop853 import TABLEAU
 
-try:  # the compiled integrator (numba) for depth 2; without it scipy's solve_ivp does the same, slower
-    from . import _kernel
-except ImportError:  # pragma: no cover - numba is in requirements.txt
-    _kernel = None
+from . import _kernel    # the compiled integrator (numba, a dependency) for depth 2 (tests set it to None
+                         # to compare with scipy's solve_ivp, which serves larger and deeper problems)
 
 _MAX_TRIES = 1_000_000   # attempted steps of the compiled flow before it gives up (not converged)
 

@@ -45,13 +45,17 @@ def test_initial_directions_are_the_draws_of_init_factors(shape, width):
 
 
 def test_three_by_three_depends_on_the_seed():
-    expected = {0: 0.7069, 1: -0.0127, 2: 0.8512}  # the values the paper's authors saw
-    for seed, w12 in expected.items():
+    """The properties, not this package's seed values: every seed gives a rank-2 limit of nuclear norm
+    15 (the minimum) with W12 = W21, and W12 changes with the seed (its value is checked against
+    gradient flow from a tiny start in test_disconnected_limits_agree_with_gradient_flow_from_tiny_init)."""
+    w12 = []
+    for seed in range(4):
         r = small_init_limit(THREE, seed=seed)
         assert r.rank == 2
         assert np.linalg.svd(r.W, compute_uv=False).sum() == pytest.approx(15.0, abs=1e-6)
-        assert r.W[0, 1] == pytest.approx(w12, abs=1e-4)
         assert r.W[1, 0] == pytest.approx(r.W[0, 1], abs=1e-8)
+        w12.append(r.W[0, 1])
+    assert np.ptp(w12) > 0.1 and len(set(np.round(w12, 6))) == 4
 
 
 def test_batch_equals_single_runs():

@@ -134,14 +134,23 @@ def test_first_residual_gap():
     assert np.allclose(sweep.first_residual_gap(V, M), [1.0, 0.5])
 
 
-def test_plots_draw(small_sweep):
+def test_plots_draw_what_they_say(small_sweep):
+    """Each plot puts its data on the axes and labels them (not only: it runs)."""
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 4)
     mfbook.plotting.plot_phase_transition(small_sweep, axes[:2], highlight=small_sweep.select(n=9))
     mfbook.plotting.plot_fraction(small_sweep, ax=axes[2], rank=1)
     mfbook.plotting.plot_observation_graph("0 1 *; 2 * *", ax=axes[3])
-    mfbook.plotting.plot_observed("0 1 *; 2 * *")
+    for ax in axes[:3]:
+        assert ax.get_xlabel() and ax.get_ylabel() and (ax.lines or ax.collections or ax.images)
+    ys = np.concatenate([line.get_ydata() for line in axes[2].lines])
+    assert np.all((ys >= 0) & (ys <= 1))                       # fractions
+    # G_M of "0 1 *; 2 * *": the observed zero is not an edge, so two edges (r1-c2, r2-c1)
+    assert len(axes[3].collections) >= 1
+    ax = mfbook.plotting.plot_observed("0 1 *; 2 * *")
+    cells = [t.get_text() for t in ax.texts]
+    assert len(ax.patches) == 6 and cells.count("?") == 3 and "0" in cells   # 6 cells, 3 unknown
     plt.close("all")
 
 

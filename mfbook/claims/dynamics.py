@@ -15,10 +15,6 @@ from ..connectivity import connectivity
 from ..factorization import hessian, loss_gradient
 
 
-def _residual_gradient(problem, W):
-    return (2.0 / problem.n_observed) * np.where(problem.mask, W - problem.values, 0.0)
-
-
 def _near(loss, level, rel):
     return np.abs(loss / level - 1) < rel
 
@@ -208,7 +204,7 @@ def escape_rate_is_top_residual_singular_value(points, growth):
     for p in points:
         problem, A, B = as_completion(p["problem"]), p["A"], p["B"]
         lam = -np.linalg.eigvalsh(hessian(A, B, problem.values, problem.mask))[0]
-        s1 = np.linalg.svd(_residual_gradient(problem, A @ B), compute_uv=False)[0]
+        s1 = np.linalg.svd((2.0 / problem.n_observed) * problem.residual(A @ B), compute_uv=False)[0]
         require(abs(lam - s1) <= 1e-8 * max(s1, 1e-12), f"top eigenvalue of -H {lam:.8g} != sigma_1(E) {s1:.8g}")
     for measured, predicted in growth:
         require(abs(measured / predicted - 1) < 1e-2, f"growth rate {measured:.5g} vs predicted {predicted:.5g}")
