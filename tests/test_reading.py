@@ -1,0 +1,110 @@
+"""A page that reads like a book (CONTRIBUTING.md, "How a chapter reads"): checked on the stored
+notebooks, cell by cell. Each rule names the cells that break it."""
+import json
+import pathlib
+import re
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "chapters").glob("*.ipynb"))
+FIGURE_CALLS = re.compile(r"plt\.(subplots|figure)\(|\bplot_(matrix|singular_values|loss|phase_transition|fraction|"
+                          r"observed|observation_graph)\(")
+
+
+def cells(path):
+    return json.loads(path.read_text())["cells"]
+
+
+def source(cell):
+    return "".join(cell["source"])
+
+
+def tags(cell):
+    return set(cell.get("metadata", {}).get("tags", []))
+
+
+def where(path, i):
+    return f"{path.name} cell {i}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_figure_is_numbered_and_captioned(path):
+    """A code cell that draws a figure (other than an interactive demo) carries myst-nb's figure
+    metadata, caption and name, and the text refers to it with {numref}."""
+    cs = cells(path)
+    text = "\n".join(source(c) for c in cs if c["cell_type"] == "markdown")
+    missing, unreferenced = [], []
+    for i, c in enumerate(cs):
+        if c["cell_type"] != "code" or "interact(" in source(c) or not FIGURE_CALLS.search(source(c)):
+            continue
+        fig = c.get("metadata", {}).get("mystnb", {}).get("figure", {})
+        if not (fig.get("caption", "").strip() and fig.get("name")):
+            missing.append(where(path, i))
+        elif f"{{numref}}`{fig['name']}`" not in text:
+            unreferenced.append(f"{where(path, i)} ({fig['name']})")
+    assert not missing, f"figures without caption/name: {missing}"
+    assert not unreferenced, f"figures the text never refers to: {unreferenced}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_plumbing_is_folded_on_the_page(path):
+    cs = cells(path)
+    code = [(i, c) for i, c in enumerate(cs) if c["cell_type"] == "code"]
+    assert "hide-cell" in tags(code[0][1]), f"{path.name}: the install cell is not folded (hide-cell)"
+    bad = [where(path, i) for i, c in code
+           if ("interact(" in source(c) or "# claim C" in source(c)) and not tags(c) & {"hide-input", "hide-cell"}]
+    assert not bad, f"demo or claim cells shown in full on the page: {bad}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_code_line_is_wider_than_the_page(path):
+    wide = [f"{where(path, i)}: {line[:40]}..." for i, c in enumerate(cells(path)) if c["cell_type"] == "code"
+            for line in source(c).splitlines() if len(line) > 100]
+    assert not wide, f"code lines wider than 100 characters: {wide}"
+
+
+DECIMAL = re.compile(r"(?<![\w.])\d+\.\d{3,}")
+
+
+def _prose(text):
+    """Markdown without math, code, glue roles, labels, links and directive options."""
+    text = re.sub(r"\$\$.*?\$\$", " ", text, flags=re.S)
+    text = re.sub(r"\$[^$\n]*\$", " ", text)
+    text = re.sub(r"```.*?```", lambda m: m.group(0) if "{" in m.group(0).split("\n")[0] else " ", text, flags=re.S)
+    text = re.sub(r"`[^`\n]*`", " ", text)
+    text = re.sub(r"\]\([^)]*\)", "]", text)
+    text = re.sub(r"^:[\w-]+:.*$", " ", text, flags=re.M)
+    return text
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_numbers_in_the_prose_are_glued_from_the_computation(path):
+    typed = [f"{where(path, i)}: {m.group(0)}" for i, c in enumerate(cells(path)) if c["cell_type"] == "markdown"
+             for m in DECIMAL.finditer(_prose(source(c)))]
+    assert not typed, f"numbers typed into the prose (glue them): {typed}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_demo_asks_a_question_and_answers_it(path):
+    cs = cells(path)
+    bad = []
+    for i, c in enumerate(cs):
+        if c["cell_type"] == "code" and re.search(r"\binteract\(", source(c)):
+            after = next((source(d) for d in cs[i + 1:] if d["cell_type"] == "markdown"), "")
+            before = next((source(d) for d in reversed(cs[:i]) if d["cell_type"] == "markdown"), "")
+            if "What you should see" not in after or "dropdown" not in after:
+                bad.append(f"{where(path, i)}: no folded 'What you should see' right after")
+            if "?" not in before:
+                bad.append(f"{where(path, i)}: no question before")
+    assert not bad, "\n".join(bad)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_exercises_are_graded_and_collected_in_a_problem_set(path):
+    text = "\n".join(source(c) for c in cells(path) if c["cell_type"] == "markdown")
+    titles = re.findall(r"[`:]{3,}\{exercise\}([^\n]*)", text)
+    assert titles, f"{path.name}: no exercises"
+    ungraded = [t.strip() for t in titles if "★" not in t]
+    assert not ungraded, f"{path.name}: exercises without a difficulty (★ to ★★★): {ungraded}"
+    assert re.search(r"^#+ Problem set", text, flags=re.M), f"{path.name}: no 'Problem set' section"
