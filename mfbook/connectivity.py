@@ -65,7 +65,10 @@ def observation_graph(problem) -> nx.Graph:
 
 @dataclass(frozen=True)
 class Component:
-    """One connected component of :math:`G_M`: its row and column indices (0-based, sorted)."""
+    """One connected component of :math:`G_M`: its row and column indices (0-based, sorted).
+
+    Explained in: chapter 2 (Connectivity).
+    """
 
     rows: tuple[int, ...]
     cols: tuple[int, ...]
@@ -83,6 +86,8 @@ class Connectivity:
         The connected components of :math:`G_M`, largest first.
     graph : networkx.Graph
         :math:`G_M` itself.
+
+    Explained in: chapter 2 (Connectivity).
     """
 
     kind: str

@@ -42,6 +42,8 @@ def factor_shapes(shape: tuple[int, int], depth: int = 2, width: int | None = No
     """Shapes of the factors :math:`F_1, \\dots, F_L` for a (d1, d2) matrix and hidden width d.
 
     The default width is :math:`\\max(d_1, d_2)` (the over-parameterized, full-width model).
+
+    Explained in: chapter 6 (Beyond: depth).
     """
     d1, d2 = shape
     if depth < 1 or int(depth) != depth:
@@ -81,7 +83,10 @@ def product(factors) -> np.ndarray:
 
 
 def loss(factors, values, mask) -> np.ndarray:
-    """:math:`R_S` for factors (batched): mean squared error over the observed entries."""
+    """:math:`R_S` for factors (batched): mean squared error over the observed entries.
+
+    Explained in: chapter 1 (Background).
+    """
     W = product(factors)
     r = np.where(mask, W - values, 0.0)
     n = np.sum(mask, axis=(-2, -1))
@@ -124,6 +129,8 @@ def hessian_vector_product(A, B, X, Y, values, mask):
     """:math:`\\nabla^2 R_S(A, B)[X, Y]` for the depth-2 model (batched).
 
     ``X``, ``Y`` may carry an extra leading dimension of directions relative to ``A``, ``B``.
+
+    Explained in: chapter 4 (Training dynamics).
     """
     n = np.sum(mask, axis=(-2, -1))[..., None, None]
     E = (2.0 / n) * np.where(mask, A @ B - values, 0.0)

@@ -92,6 +92,8 @@ class EarlyStopping:
     W_path : ndarray, shape (T, d1, d2)
     converged : bool
         Whether the run reached the loss tolerance (it fitted every observation).
+
+    Explained in: chapter 5 (Implicit regularization, noisy observations).
     """
 
     t: np.ndarray

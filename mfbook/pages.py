@@ -50,6 +50,8 @@ def glue(name: str, value, display: bool = False):
     ------
     ValueError
         If ``value`` is NaN.
+
+    Explained in: the pipeline chapter (how a chapter is built).
     """
     if not isinstance(name, str) or not name:
         raise TypeError(f"name must be a non-empty string, got {name!r}")

@@ -52,6 +52,8 @@ def plot_matrix(W, problem=None, ax=None, fmt="{:.3g}", cmap="RdBu_r", decorate=
     autoscaling is off, as in the figure of a demo's ``setup``) and hides the spines, which the
     cells would cover anyway (and do cover in a demo's blitted frames). With ``decorate=False`` only
     the cells and their numbers are added (a demo's ``draw``, whose ``setup`` drew the decorations).
+
+    Explained in: the pipeline chapter; used everywhere.
     """
     W = np.asarray(W, float)
     ax = ax or plt.gca()
@@ -78,7 +80,10 @@ def plot_matrix(W, problem=None, ax=None, fmt="{:.3g}", cmap="RdBu_r", decorate=
 
 def plot_singular_values(t, sv, ax=None, logy=True, label="W", decorate=True):
     """Singular values over (flow) time, one line each. With ``decorate=False`` only the lines are
-    added (a demo's ``draw``; its ``setup`` sets the scale and the axis labels)."""
+    added (a demo's ``draw``; its ``setup`` sets the scale and the axis labels).
+
+    Explained in: chapter 3 (Hierarchical invariant manifolds).
+    """
     ax = ax or plt.gca()
     for k in range(sv.shape[1]):
         ax.plot(t, np.maximum(sv[:, k], 1e-300) if logy else sv[:, k], label=f"$\\sigma_{k + 1}({label})$")
@@ -92,7 +97,10 @@ def plot_singular_values(t, sv, ax=None, logy=True, label="W", decorate=True):
 
 
 def plot_loss(t, loss, ax=None, **kw):
-    """Training loss :math:`R_S` over (flow) time on a log scale."""
+    """Training loss :math:`R_S` over (flow) time on a log scale.
+
+    Explained in: chapter 4 (Training dynamics).
+    """
     ax = ax or plt.gca()
     ax.semilogy(t, np.maximum(loss, 1e-300), **kw)
     ax.set_xlabel("time $t$")

@@ -169,6 +169,8 @@ class BestRankK:
     hits : int
         How many of the ``restarts`` starts reached ``loss`` (to 1e-9 relative).
     restarts : int
+
+    Explained in: the prerequisites appendix (Eckart-Young) and chapter 4.
     """
 
     W: np.ndarray

@@ -79,6 +79,8 @@ class Saddle:
         :math:`\\lambda_1`, the top eigenvalue of :math:`-\\nabla^2 R_S(\\theta_c)` (0 or less at a minimum).
     multiplicity : int
         Dimension of the top eigenspace (the escape directions).
+
+    Explained in: chapter 4 (Training dynamics) and the appendix "How the limit is computed".
     """
 
     W: np.ndarray
@@ -117,6 +119,8 @@ class LimitResult:
         followed on its own), ``"full width"`` (again at full width because a narrow stage crawled),
         ``"full width carrying"`` (at full width carrying the initial direction, for a degenerate
         escape) or ``"reference"`` (:mod:`mfbook.saddle_to_saddle`: full width, always carrying it).
+
+    Explained in: chapter 4 (Training dynamics) and the appendix "How the limit is computed".
     """
 
     problem: Completion

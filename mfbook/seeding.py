@@ -40,6 +40,8 @@ def generator(seed, name: str = "seed") -> np.random.Generator:
     TypeError, ValueError
         If ``seed`` is neither a whole number from 0 to 2**63 - 1 nor a Generator (the message names
         the parameter ``name``).
+
+    Explained in: the pipeline chapter (reproducible runs).
     """
     if isinstance(seed, np.random.Generator):
         return seed
@@ -55,6 +57,8 @@ def run_seeds(seed, count: int, name: str = "seed") -> list[int]:
     TypeError, ValueError
         On a seed that is not a whole number in range (a Generator cannot seed a batch run by run),
         or a sequence of the wrong length.
+
+    Explained in: the pipeline chapter (reproducible runs).
     """
     if isinstance(seed, np.random.Generator):
         raise TypeError(f"{name}: a batch needs whole-number seeds (run r gets seed + r), not a Generator")

@@ -222,6 +222,8 @@ class Sweep:
         The references.
     info : dict
         Trainer, its settings, and timings in seconds.
+
+    Explained in: chapter 2 (Connectivity, the phase transition).
     """
 
     rank: np.ndarray

@@ -38,7 +38,10 @@ __all__ = ["Trajectory", "DivergenceError", "gradient_descent", "gradient_flow",
 
 
 class DivergenceError(ValueError):
-    """Gradient descent blew up: the step size is too large for the problem."""
+    """Gradient descent blew up: the step size is too large for the problem.
+
+    Explained in: chapter 4 (Training dynamics, the step size).
+    """
 
 
 @dataclass
@@ -61,6 +64,8 @@ class Trajectory:
         and the last; ``factors``, ``A`` and ``B`` the final ones).
     converged : bool
         True if the loss went below ``tol``.
+
+    Explained in: chapter 4 (Training dynamics).
     """
 
     problem: Completion

@@ -49,7 +49,10 @@ MAX_FRAMES = 120
 
 
 class Text:
-    """A free-text control (for example a matrix typed by the reader); live only."""
+    """A free-text control (for example a matrix typed by the reader); live only.
+
+    Explained in: the pipeline chapter (how to use the demos).
+    """
 
     def __init__(self, default: str, description: str | None = None):
         self.default = default
@@ -57,7 +60,10 @@ class Text:
 
 
 def static_mode() -> bool:
-    """True when the book build asked for precomputed frames (``MFBOOK_STATIC=1``)."""
+    """True when the book build asked for precomputed frames (``MFBOOK_STATIC=1``).
+
+    Explained in: the pipeline chapter (how to use the demos).
+    """
     return os.environ.get("MFBOOK_STATIC", "") == "1"
 
 
@@ -352,6 +358,8 @@ def interact(draw, setup=None, defaults: dict | None = None, **controls):
     Demo or None
         Live: a handle on the displayed box (``.box``); it displays nothing itself, so a demo shows
         once even when ``interact(...)`` is the last line of a cell. Static: None.
+
+    Explained in: the pipeline chapter (how to use the demos).
     """
     from IPython.display import HTML, display
 
