@@ -88,6 +88,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .completion import Completion, as_completion
+from .factorization import loss_gradient
 from .saddle_to_saddle import LimitResult, Saddle, saddle_to_saddle
 from .seeding import run_seeds
 
@@ -110,6 +111,8 @@ _SNAP_MINIMUM = 0.1  # ... and below this one already, if Newton lands on a stri
                      # the loss is locally convex where the flow is (the compiled path only)
 _SNAP_AFTER = 10     # ... once it has taken this many steps; after a failed attempt the next one
                      # waits 10 steps plus half the steps taken so far (few attempts in long batches)
+_SETTLED = 1e-8     # a converged path ends where the gradient is below this (relative): Newton polishes
+                     # critical points to ~1e-14, a crawl mistaken for a minimum sits at ~1e-4
 _POLISH_TOL = 1e-14  # the Newton polish stops once the gradient is below this (relative): rounding level
 _SNAP_MAX_P = 256    # not for more parameters than this: a dense pseudo-inverse of the Hessian
                      # (p^3) then costs more than the integrator steps it saves
@@ -188,6 +191,12 @@ def _compiled_batch(batch, problems, seeds, limit, rtol):
     A = Theta[:, :batch.pa].reshape(R, batch.d1, batch.d)
     B = Theta[:, batch.pa:].reshape(R, batch.d, batch.d2)
     W = A @ B
+    # "converged" only at a critical point: a crawl can slow below the plateau test and look like a
+    # minimum (seen on narrow widths, e.g. "0 1; 2 *" at width 1, whose infimum is not attained)
+    _, (gA, gB) = loss_gradient([A, B], batch.V, batch.M)
+    grad = np.sqrt(np.sum(gA ** 2, axis=(1, 2)) + np.sum(gB ** 2, axis=(1, 2)))
+    unsettled = (status == K.codes.CONVERGED) & (grad > _SETTLED * batch.gscale * batch.tscale)
+    status = np.where(unsettled, K.codes.STALLED, status)
     results = []
     for r, q in enumerate(problems):
         c = count[r]

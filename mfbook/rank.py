@@ -18,5 +18,4 @@ def numerical_rank(W, rtol: float = 1e-6) -> int | np.ndarray:
     Explained in: chapter 1 (Background).
     """
     s = np.linalg.svd(np.asarray(W, float), compute_uv=False)
-    top = s[..., :1]
-    return np.sum(s > rtol * np.maximum(top, 1e-300), axis=-1)
+    return np.sum((s > rtol * s[..., :1]) & (s > 0), axis=-1)     # (no floor: tiny data keep their rank)

@@ -229,3 +229,17 @@ def test_disconnected_limits_agree_with_gradient_flow_from_tiny_init(text):
         assert limit.method == "components"
         flow = mfbook.gradient_flow(q, init_scale=1e-30, seed=seed, t_max=1e7).W
         np.testing.assert_allclose(limit.W, flow, rtol=0, atol=1e-4)
+
+
+def test_a_crawl_is_not_reported_as_converged():
+    """At width 1 the infimum of "0 1; 2 *" is not attained (a rank-1 fit needs W11 = 0 with W12, W21
+    non-zero): the flow crawls. The compiled path once called the crawl "converged" (gradient 6e-4 of
+    its scale, a small negative rate); a converged result must be a critical point, and the reference
+    agrees that this one is not."""
+    res = small_init_limit("0 1; 2 *", width=1)
+    assert res.status == "stalled" == mfbook.saddle_to_saddle("0 1; 2 *", width=1).status
+    for text in ("1 2; 3 *", "1 * 3; * 5 *; 3 * 9", "4 0.6 1.8 0.8; 6 0.9 2.7 *; 8 2.2 2.6 1.6; 8 2.7 5.1 3.6"):
+        res = small_init_limit(text, width=1)
+        q = res.problem
+        _, grads = mfbook.loss_gradient([res.A, res.B], q.values, q.mask)
+        assert res.status != "converged" or max(np.abs(g).max() for g in grads) < 1e-8 * q.scale

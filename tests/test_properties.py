@@ -74,14 +74,19 @@ def test_from_arrays_accepts_a_matrix_or_says_why_not(nd_values, with_mask):
 
 
 @settings(FAST, max_examples=300)
-@given(problems(), st.integers(0, 2**63 - 1))
-def test_small_init_limit_answers_truthfully(problem, seed):
-    """A "converged" limit fits every observation; "unbounded"/"stalled" are the only other words."""
-    res = mfbook.small_init_limit(problem, seed=seed)
+@given(problems(), st.integers(0, 2**63 - 1), st.one_of(st.none(), st.integers(1, 3)))
+def test_small_init_limit_answers_truthfully(problem, seed, width):
+    """"converged" means a critical point, and at full width (no narrower than min(d1, d2), Theorem 1)
+    one that fits every observation; "unbounded"/"stalled" are the only other words."""
+    res = mfbook.small_init_limit(problem, seed=seed, width=width)
     assert res.status in ("converged", "unbounded", "stalled")
     assert np.all(np.isfinite(res.W))
     if res.status == "converged":
-        assert res.saddles and _fits(problem, res.W), (problem, res.status, res.W)
+        unit, c = problem.normalized()
+        _, grads = mfbook.loss_gradient([res.A / np.sqrt(c), res.B / np.sqrt(c)], unit.values, unit.mask)
+        assert res.saddles and max(np.abs(g).max() for g in grads) < 1e-7, (problem, width, res.status)
+        if width is None or width >= min(problem.shape):
+            assert _fits(problem, res.W), (problem, res.status, res.W)
         assert res.rank == res.ranks[-1]
 
 
