@@ -1,0 +1,56 @@
+"""The package as a reader's runtime gets it: a wheel built from this checkout, installed into a new
+virtual environment. Every module of the source is in the wheel (the compiled kernel is a
+subpackage: a wheel without it would leave `import mfbook` broken), the installed package imports
+from the new environment, not from this checkout, and its command line works there. The public home
+(one setting, tools/public_home.py) and the chapters' install cells agree.
+
+(`benchmarks/cold_start.py` goes further: a venv with every dependency installed from the registry,
+an empty numba cache, and a whole chapter executed cold; it takes minutes.)"""
+import pathlib
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+import public_home  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(out), str(ROOT)],
+                   check=True, capture_output=True)
+    return next(out.glob("mfbook-*.whl"))
+
+
+def test_the_wheel_holds_every_module(wheel):
+    sources = {p.relative_to(ROOT).as_posix() for p in (ROOT / "mfbook").rglob("*.py")}
+    assert sources <= set(zipfile.ZipFile(wheel).namelist()), sources - set(zipfile.ZipFile(wheel).namelist())
+
+
+def test_the_installed_wheel_imports_and_answers_from_its_own_environment(wheel, tmp_path):
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    py = str(venv / "bin" / "python")
+    # the dependencies come from this environment (no download): its site-packages as a plain path
+    # entry (a path from a .pth file is not scanned for .pth files, so this checkout's editable
+    # install stays out); the package itself only from the wheel
+    site = subprocess.run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], check=True,
+                          capture_output=True, text=True).stdout.strip()
+    deps = [p for p in sys.path if p.endswith("site-packages")]
+    pathlib.Path(site, "_book_dependencies.pth").write_text("\n".join(deps) + "\n")
+    subprocess.run([py, "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)], check=True,
+                   capture_output=True)
+    code = "import mfbook, mfbook._kernel, mfbook.claims; print(mfbook.__file__)"
+    where = subprocess.run([py, "-c", code], cwd=tmp_path, check=True, capture_output=True, text=True).stdout
+    assert str(venv) in where, f"imported {where.strip()}, not the installed wheel"
+    helped = subprocess.run([py, "-m", "mfbook", "complete", "--help"], cwd=tmp_path, capture_output=True, text=True)
+    assert helped.returncode == 0 and "--no-convex" in helped.stdout
+
+
+def test_install_cells_and_readme_follow_the_public_home():
+    assert public_home.disagreements() == []
+    assert "[convex]" in public_home.requirement()
