@@ -88,7 +88,6 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .completion import Completion, as_completion
-from .factorization import loss_gradient
 from .saddle_to_saddle import LimitResult, Saddle, saddle_to_saddle
 from .seeding import run_seeds
 
@@ -111,8 +110,6 @@ _SNAP_MINIMUM = 0.1  # ... and below this one already, if Newton lands on a stri
                      # the loss is locally convex where the flow is (the compiled path only)
 _SNAP_AFTER = 10     # ... once it has taken this many steps; after a failed attempt the next one
                      # waits 10 steps plus half the steps taken so far (few attempts in long batches)
-_SETTLED = 1e-8     # a converged path ends where the gradient is below this (relative): Newton polishes
-                     # critical points to ~1e-14, a crawl mistaken for a minimum sits at ~1e-4
 _POLISH_TOL = 1e-14  # the Newton polish stops once the gradient is below this (relative): rounding level
 _SNAP_MAX_P = 256    # not for more parameters than this: a dense pseudo-inverse of the Hessian
                      # (p^3) then costs more than the integrator steps it saves
@@ -150,7 +147,7 @@ def _shared_out(per_run, fixed):
     """``_kernel.limit_batch(*per_run, *fixed)`` (``per_run``: arrays with a row per run), in slices of 4
     runs on one thread per core (``numba.get_num_threads()``); the outputs concatenated. Small slices,
     because a few runs cost 100 times the median."""
-    _kernel.first_use_notice(_kernel.limit_batch, "the small-initialization limit solver")
+    _kernel.first_use_notice(_kernel.limit_batch, "the small-initialization limit solver", "about a minute")
     R = len(per_run[0])
     workers = min(numba.get_num_threads(), R) if R > 1 else 1
     if workers == 1:
@@ -161,14 +158,15 @@ def _shared_out(per_run, fixed):
     return [np.concatenate(piece) for piece in zip(*parts)]
 
 
-def _compiled_batch(batch, problems, seeds, limit, rtol):
+def _compiled_batch(batch, problems, seeds, limit, rtol, powers):
     """:func:`small_init_limit_batch` compiled: the passes of each run in ``_kernel.limit_run``
     (the module docstring), first without drawing the initial directions (most runs never need them,
     and drawing costs more than their first pass; only a single problem with several components,
     which certainly needs them, gets them at once); the runs that need them (several components, a
     degenerate escape, the full width) are continued from where they stopped with them; a run that
     needs the full width of a problem with too many parameters for the compiled loops is computed
-    by the reference (:mod:`mfbook.saddle_to_saddle`), with its own seed."""
+    by the reference (:mod:`mfbook.saddle_to_saddle`), with its own seed. ``batch`` holds the problems
+    divided by ``4 ** powers``; the results are scaled back to ``problems``."""
     K = _kernel
     R = batch.R
     seeds = np.asarray(seeds, np.int64)
@@ -190,22 +188,21 @@ def _compiled_batch(batch, problems, seeds, limit, rtol):
     Theta, SW, Sloss, Srank, Srate, Smult, count, status, route, code = stacked
     A = Theta[:, :batch.pa].reshape(R, batch.d1, batch.d)
     B = Theta[:, batch.pa:].reshape(R, batch.d, batch.d2)
+    if powers.any():                                           # back to the problems' own scale
+        c, f = 4.0 ** powers, 2.0 ** powers
+        A, B = A * f[:, None, None], B * f[:, None, None]
+        SW, Sloss, Srate = SW * c[:, None, None, None], Sloss * (c * c)[:, None], Srate * c[:, None]
     W = A @ B
-    # "converged" only at a critical point: a crawl can slow below the plateau test and look like a
-    # minimum (seen on narrow widths, e.g. "0 1; 2 *" at width 1, whose infimum is not attained)
-    _, (gA, gB) = loss_gradient([A, B], batch.V, batch.M)
-    grad = np.sqrt(np.sum(gA ** 2, axis=(1, 2)) + np.sum(gB ** 2, axis=(1, 2)))
-    unsettled = (status == K.codes.CONVERGED) & (grad > _SETTLED * batch.gscale * batch.tscale)
-    status = np.where(unsettled, K.codes.STALLED, status)
     results = []
     for r, q in enumerate(problems):
-        c = count[r]
-        saddles = [Saddle(*s) for s in zip(SW[r, :c], Sloss[r, :c].tolist(), Srank[r, :c].tolist(),
-                                           Srate[r, :c].tolist(), Smult[r, :c].tolist())]
-        results.append(LimitResult(q, W[r], A[r], B[r], saddles, [], _kernel.codes.STATUS_NAMES[status[r]],
-                                     _kernel.codes.ROUTE_NAMES[route[r]]))
+        n = count[r]
+        saddles = [Saddle(*s) for s in zip(SW[r, :n], Sloss[r, :n].tolist(), Srank[r, :n].tolist(),
+                                           Srate[r, :n].tolist(), Smult[r, :n].tolist())]
+        results.append(LimitResult(q, W[r], A[r], B[r], saddles, [], K.codes.STATUS_NAMES[status[r]],
+                                   K.codes.ROUTE_NAMES[route[r]]))
     for r in (np.flatnonzero(code == K.codes.NUMPY) if code.any() else ()):
-        results[r] = _reference(problems[r], int(seeds[r]), batch.d, rtol, limit, False)
+        unit = Completion(batch.V[r], batch.M[r])
+        results[r] = _rescaled(_reference(unit, int(seeds[r]), batch.d, rtol, limit, False), problems[r], powers[r])
     return results
 
 
@@ -278,20 +275,20 @@ def small_init_limit_batch(problems, seed=0, width: int | None = None, rtol: flo
         raise TypeError(f"record must be True or False, got {type(record).__name__}")
     # the data's scale, a power of 4 near it: the path of M / 4^k is that of M with W / 4^k, the factors
     # / 2^k, the losses / 16^k, the rates / 4^k and time * 4^k, all exact in floating point
-    powers = [int(np.round(np.log2(q.scale or 1.0) / 2)) for q in problems]
-    originals, problems = problems, [Completion(q.values / 4.0 ** k, q.mask) for q, k in zip(problems, powers)]
+    values = np.stack([q.values for q in problems])            # (0 where not observed)
+    size = np.abs(values).max(axis=(1, 2))
+    powers = np.round(np.log2(np.where(size > 0, size, 1.0)) / 2).astype(int)
     if _kernel is None or record:   # one problem at a time, each with its own seed
-        results = [_reference(q, int(s), d, rtol, limit, record) for q, s in zip(problems, seeds)]
-    else:
-        batch = _Batch(np.stack([q.values for q in problems]), np.stack([q.mask for q in problems]), d)
-        results = _compiled_batch(batch, problems, seeds, limit, rtol)
-    return [_rescaled(res, q, k) for res, q, k in zip(results, originals, powers)]
+        return [_rescaled(_reference(Completion(q.values / 4.0 ** k, q.mask), int(s), d, rtol, limit, record), q, k)
+                for q, s, k in zip(problems, seeds, powers)]
+    if powers.any():
+        values = values / (4.0 ** powers)[:, None, None]
+    batch = _Batch(values, np.stack([q.mask for q in problems]), d)
+    return _compiled_batch(batch, problems, seeds, limit, rtol, powers)
 
 
 def _rescaled(res, problem, k):
-    """``res`` (computed on the problem divided by 4^k) for ``problem`` itself."""
-    if k == 0:
-        return res
+    """``res`` (computed by the reference on the problem divided by 4^k) for ``problem`` itself."""
     c, f = 4.0 ** k, 2.0 ** k
     saddles = [Saddle(s.W * c, s.loss * c * c, s.rank, s.rate * c, s.multiplicity) for s in res.saddles]
     phases = [dict(ph, t=np.asarray(ph["t"]) / c, loss=np.asarray(ph["loss"]) * c * c, W=np.asarray(ph["W"]) * c,

@@ -92,7 +92,7 @@ from .integrator import flow  # noqa: E402
 from .loss import problem_scales  # noqa: E402
 from .run import limit_batch, limit_run  # noqa: E402
 
-def first_use_notice(entry, what: str) -> None:
+def first_use_notice(entry, what: str, how_long: str) -> None:
     """Say once, on stderr, that ``entry`` (a compiled entry point) is about to be compiled because
     no cached machine code fits this machine and these sources: the reader then knows why the first
     result takes a minute. Silent when the cache is warm or the function already runs."""
@@ -108,8 +108,8 @@ def first_use_notice(entry, what: str) -> None:
     except Exception:  # pragma: no cover - a cache numba cannot read: it compiles anyway
         cached = False
     if not cached:
-        print(f"mfbook: compiling {what} for this machine (first use only, about a minute; "
-              "cached afterwards) ...", file=sys.stderr, flush=True)
+        print(f"mfbook: compiling {what} for this machine (first use only, {how_long}; cached afterwards) ...",
+              file=sys.stderr, flush=True)
 
 
 #: the compiled loops serve problems up to this many parameters (d ~ 16 for square ones); the full-width

@@ -13,6 +13,11 @@ REACHED, TIMEOUT, UNBOUNDED = 0, 1, 2
 #: how a path ended (the third status is UNBOUNDED, above)
 CONVERGED, STALLED = 0, 1
 
+#: a path is CONVERGED only where the gradient is below this fraction of its scale: Newton polishes
+#: critical points to ~1e-14, while a crawl that slowed below the plateau test (seen at width 1 on
+#: "0 1; 2 *", whose infimum is not attained) sits near 1e-4; such a path is STALLED
+SETTLED = 1e-8
+
 #: how a pass ended: done, or left for another pass (limit_run)
 DONE, DEGENERATE, CRAWLS = 0, 1, 2
 

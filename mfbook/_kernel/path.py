@@ -159,13 +159,7 @@ def _carried_escape(delta, source, L, Qa, n_act, U, Vt, n_new, d1, w, d, d2):
             for k in range(m):
                 L[w + k, j] -= f * s * u[k]
     r2 = 1.0 / np.sqrt(2.0)
-    v = np.zeros((d1 + d2) * wn)
-    for i in range(d1):
-        for k in range(w):
-            v[i * wn + k] = proj_act[i * w + k]
-    for k in range(w):
-        for j in range(d2):
-            v[d1 * wn + k * d2 + j] = proj_act[d1 * w + k * d2 + j]
+    v = _widen(proj_act, d1, w, d2, wn)
     if wn > w:
         for i in range(d1):
             v[i * wn + w] = gamma * U[i, 0] * r2

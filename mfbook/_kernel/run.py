@@ -6,7 +6,8 @@ import numpy as np
 from numba import njit
 
 from .codes import (BY_COMPONENTS, CARRY, COMPONENTS, CONVERGED, DEGENERATE, DONE, FULL, FULL_CARRY, FULL_WIDTH,
-                    FULL_WIDTH_CARRYING, NARROW, NARROW_CARRYING, NUMPY, START)
+                    FULL_WIDTH_CARRYING, NARROW, NARROW_CARRYING, NUMPY, SETTLED, STALLED, START)
+from .loss import _grad, _residual_into
 from .components import components, limit_path_components
 from .path import _saddle_arrays, limit_path, limit_path_narrow
 
@@ -88,13 +89,21 @@ def limit_batch(Delta0, start, seeds, Ms, Vs, n, gscale, tscale, wscale, d1, d, 
     """:func:`limit_run` for every run of a batch (``Delta0``: the initial directions, or an empty row
     each; the arguments up to ``wscale`` have a row per run, the others are shared). Returns the
     stacked results: theta, saddle W, losses, ranks, rates, multiplicities, number of saddles, status,
-    pass and code of each run. Releases the GIL, so threads can run slices of a batch side by side."""
+    pass and code of each run (a converged path that does not end at a critical point, to ``SETTLED``,
+    is STALLED). Releases the GIL, so threads can run slices of a batch side by side."""
     R = Ms.shape[0]
-    out = _stacks(R, (d1 + d2) * d, max_saddles + 1, d1, d2)
+    p = (d1 + d2) * d
+    out = _stacks(R, p, max_saddles + 1, d1, d2)
     Theta, SW, Sloss, Srank, Srate, Smult, count, status, route, code = out
+    E, g = np.empty((d1, d2)), np.empty(p)
     for r in range(R):
         (Theta[r], SW[r], Sloss[r], Srank[r], Srate[r], Smult[r], count[r], status[r], route[r],
          code[r]) = limit_run(Delta0[r], start[r], seeds[r], Ms[r], Vs[r], n[r], d1, d, d2, gscale[r], tscale[r],
                               wscale[r], rtol, max_saddles, full_ok, Atab, Bw, E3, E5, expo, eps, gtol, bigf,
                               eig_group, min_rate, max_steps, snap, snap_min, snap_after, snap_max_p, polish_tol)
+        if status[r] == CONVERGED and code[r] == DONE:
+            _residual_into(Theta[r], Ms[r], Vs[r], d1, d, d2, E)
+            _grad(Theta[r], E, d1, d, d2, g, 1.0)
+            if np.sqrt(np.sum(g * g)) > SETTLED * gscale[r] * tscale[r]:
+                status[r] = STALLED
     return out
