@@ -108,3 +108,22 @@ def test_exercises_are_graded_and_collected_in_a_problem_set(path):
     ungraded = [t.strip() for t in titles if "★" not in t]
     assert not ungraded, f"{path.name}: exercises without a difficulty (★ to ★★★): {ungraded}"
     assert re.search(r"^#+ Problem set", text, flags=re.M), f"{path.name}: no 'Problem set' section"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_a_figure_cell_shows_only_its_figure(path):
+    """A captioned figure cell ends with plt.show() (or a statement), not an expression such as
+    ax.legend(): its value would be a second output, and myst-nb would caption and label it too (a
+    duplicate figure name, which fails the build)."""
+    import ast
+
+    bad = []
+    for i, c in enumerate(cells(path)):
+        if c["cell_type"] != "code" or "figure" not in c.get("metadata", {}).get("mystnb", {}):
+            continue
+        code = "\n".join(line for line in source(c).split("\n") if not line.lstrip().startswith("%"))
+        last = ast.parse(code).body[-1]
+        if isinstance(last, ast.Expr) and not (isinstance(last.value, ast.Call)
+                                               and getattr(last.value.func, "attr", "") == "show"):
+            bad.append(where(path, i))
+    assert not bad, f"figure cells that end with a value: {bad}"
