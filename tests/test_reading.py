@@ -127,3 +127,26 @@ def test_a_figure_cell_shows_only_its_figure(path):
                                                and getattr(last.value.func, "attr", "") == "show"):
             bad.append(where(path, i))
     assert not bad, f"figure cells that end with a value: {bad}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_display_math_stands_in_its_own_block(path):
+    """A $$ block opens after a blank line and is followed by one: inside a paragraph or a list item
+    the parser reads $$ as two inline $ and every later formula of the cell prints as raw TeX (found
+    in chapters 5 and 6 by the PDF check)."""
+    bad = []
+    for i, c in enumerate(cells(path)):
+        if c["cell_type"] != "markdown":
+            continue
+        lines, inside = source(c).split("\n"), False
+        for k, line in enumerate(lines):
+            text = line.strip()
+            opens = not inside and text.startswith("$$")
+            closes = ("$$" in text[2:]) if opens else (inside and "$$" in text)
+            fence = lambda j: lines[j].strip().startswith(("```", ":::"))  # noqa: E731
+            if opens and k > 0 and lines[k - 1].strip() and not fence(k - 1):
+                bad.append(f"{where(path, i)} line {k + 1}: no blank line before $$")
+            if closes and k + 1 < len(lines) and lines[k + 1].strip() and not fence(k + 1):
+                bad.append(f"{where(path, i)} line {k + 1}: no blank line after $$")
+            inside = (opens and not closes) or (inside and not closes)
+    assert not bad, bad
