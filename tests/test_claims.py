@@ -54,3 +54,15 @@ def test_every_check_documents_its_evidence_and_tolerance():
     for c in CHECKS:
         for field in ("statement", "computed", "cross_check", "tolerance"):
             assert len(getattr(c, field).strip()) > 10, f"{c.id} {c.name}: {field} is empty"
+
+
+def test_printed_verdicts_are_plain_text():
+    """A claim cell prints its verdict as text, on the web page and on paper: the statement's TeX
+    (rendered on the claims page) is turned into symbols, with no backslash or dollar left."""
+    from mfbook.claims import _plain, all_claims
+
+    for c in all_claims():
+        text = _plain(c.statement)
+        assert "\\" not in text and "$" not in text, (c.id, c.name, text)
+    assert _plain(r"$\begin{bmatrix}1&\star\\2&3\end{bmatrix}$, $\tfrac12\|W\|_*\le\sigma_1$") == \
+        "[[1, ★], [2, 3]], 1/2‖W‖_*≤σ_1"

@@ -134,8 +134,40 @@ def _fmt(value) -> str:
         return str(value)
 
 
+_SYMBOLS = {"star": "★", "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "varepsilon": "ε",
+            "epsilon": "ε", "theta": "θ", "lambda": "λ", "sigma": "σ", "Sigma": "Σ", "mu": "μ", "phi": "φ",
+            "varphi": "φ", "omega": "ω", "Omega": "Ω", "pi": "π", "le": "≤", "leq": "≤", "ge": "≥",
+            "geq": "≥", "ne": "≠", "neq": "≠", "to": "→", "rightarrow": "→", "infty": "∞", "approx": "≈",
+            "cdot": "·", "times": "×", "in": "∈", "ldots": "…", "dots": "…", "top": "ᵀ", "|": "‖",
+            "sqrt": "√", "pm": "±", "propto": "∝", "sum": "Σ", "nabla": "∇", "partial": "∂", "ell": "ℓ"}
+
+
+_DROPPED = ("left", "right", "big", "Big", "bigg", "quad", "qquad", "widehat", "hat", "tilde", "bar", "mathcal",
+            "displaystyle")
+
+
 def _plain(text: str) -> str:
-    return " ".join(text.replace("$", "").split())
+    """A statement's TeX as plain text for a printed verdict (the claims page renders the TeX itself):
+    matrices as nested lists, fractions with a slash, Greek letters and relations as symbols."""
+    import re
+
+    def matrix(m):
+        rows = [r.strip() for r in m.group(2).split("\\\\")]
+        return "[" + ", ".join("[" + ", ".join(c.strip() for c in r.split("&")) + "]" for r in rows) + "]"
+
+    t = text.replace("$", "")
+    t = re.sub(r"\\begin\{([bp]?matrix)\}(.*?)\\end\{\1\}", matrix, t, flags=re.S)
+    t = re.sub(r"\\[td]?frac\{([^{}]*)\}\{([^{}]*)\}", r"(\1)/(\2)", t)
+    t = re.sub(r"\\[td]?frac(\w)(\w)", r"\1/\2", t)                             # \tfrac12
+    t = re.sub(r"\\(?:operatorname|mathrm|text|mathbf|mathcal|widehat|hat|tilde|bar)\{([^{}]*)\}", r"\1", t)
+    t = re.sub(r"\\mathbb\{?R\}?", "ℝ", t)
+    t = re.sub(r"\\dot(?![A-Za-z])\s*", "(d/dt)", t)
+    t = re.sub(r"\\([A-Za-z]+|\|)", lambda m: _SYMBOLS.get(m.group(1), "" if m.group(1) in _DROPPED
+                                                            else m.group(1)), t)
+    t = re.sub(r"([_^])\{([^{}]*)\}", lambda m: m.group(1) + (m.group(2) if m.group(1) == "_" or len(m.group(2)) == 1 else
+                                                               f"({m.group(2)})"), t)
+    t = t.replace("{", "").replace("}", "")
+    return " ".join(t.replace("\\,", " ").replace("\\;", " ").split())
 
 
 def all_claims() -> list[Claim]:
