@@ -5,20 +5,18 @@
 #   make lab           JupyterLab on the chapters, from the same environment
 #   make slides        one reveal.js deck per chapter in _build/slides (works offline)
 #   make test-browser  open the built pages in headless Chromium and check them (needs chromium)
+#   make pdf           print the built book to PDF in _build/pdf, one per page and book.pdf, and check
+#                      them (lecture handouts; needs chromium)
 #   make bench         the benchmarks, side by side with the authors' training recipe
 #   make clean         remove what the builds made (keeps .venv and the npm download cache)
 PYTHON ?= python3
-# numba compiles the limit kernel with LLVM at -O2 rather than its default -O3: about a quarter less
-# compile time on a cold cache (the first test run), the same speed and bit-identical results
-# (measured with benchmarks/limit.py and the phase-transition sweep)
-export NUMBA_OPT ?= 2
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 
-.PHONY: book test test-unit test-notebooks lab slides test-browser bench clean distclean env
+.PHONY: book test test-unit test-notebooks lab slides test-browser pdf bench clean distclean env
 
 env: $(STAMP)
 
@@ -67,6 +65,14 @@ slides: $(STAMP) $(VENV)/.installed-slides
 test-browser: $(STAMP) $(VENV)/.installed-browser
 	@test -f _build/html/index.html || $(MAKE) book
 	$(BIN)/python tests/browser/run_browser_check.py
+
+# one PDF per page of _toc.yml and the whole book, printed by headless Chromium from the built HTML
+# (tools/make_pdf.py), then checked: page counts, title, math typeset, no raw TeX, no "nan"
+pdf: $(STAMP) $(VENV)/.installed-pdf
+	@test -f _build/html/index.html || $(MAKE) book
+	$(BIN)/python tools/make_pdf.py
+	$(BIN)/python tests/browser/check_pdf.py
+	@echo "The PDFs are in $(CURDIR)/_build/pdf (book.pdf: the whole book)"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/limit.py

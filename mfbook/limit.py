@@ -147,14 +147,14 @@ def _shared_out(per_run, fixed):
     """``_kernel.limit_batch(*per_run, *fixed)`` (``per_run``: arrays with a row per run), in slices of 4
     runs on one thread per core (``numba.get_num_threads()``); the outputs concatenated. Small slices,
     because a few runs cost 100 times the median."""
-    _kernel.first_use_notice(_kernel.limit_batch, "the small-initialization limit solver", "about a minute")
     R = len(per_run[0])
     workers = min(numba.get_num_threads(), R) if R > 1 else 1
-    if workers == 1:
-        return _kernel.limit_batch(*per_run, *fixed)
-    with ThreadPoolExecutor(workers) as pool:
-        parts = list(pool.map(lambda s: _kernel.limit_batch(*(x[s] for x in per_run), *fixed),
-                              [slice(i, i + 4) for i in range(0, R, 4)]))
+    with _kernel.first_use(_kernel.limit_batch, "the small-initialization limit solver", "about a minute"):
+        if workers == 1:
+            return _kernel.limit_batch(*per_run, *fixed)
+        with ThreadPoolExecutor(workers) as pool:
+            parts = list(pool.map(lambda s: _kernel.limit_batch(*(x[s] for x in per_run), *fixed),
+                                  [slice(i, i + 4) for i in range(0, R, 4)]))
     return [np.concatenate(piece) for piece in zip(*parts)]
 
 

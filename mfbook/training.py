@@ -317,10 +317,10 @@ def gradient_flow(problem, init_scale: float = 1e-3, t_max: float = 1e6, tol: fl
         n = float(mask.sum())
         Ms = np.where(mask, 2.0 / n, 0.0)
         tab = TABLEAU
-        _kernel.first_use_notice(_kernel.flow, "gradient flow", "about ten seconds")
-        t, Y, converged, nfev = _kernel.flow(y0, Ms, Ms * np.where(mask, values, 0.0), d1, d, d2, n, rtol, atol,
-                                             float(t_max), float(tol), tab["A"], tab["B"], tab["E3"], tab["E5"],
-                                             tab["expo"], int(max_steps))
+        with _kernel.first_use(_kernel.flow, "gradient flow", "about ten seconds"):
+            t, Y, converged, nfev = _kernel.flow(y0, Ms, Ms * np.where(mask, values, 0.0), d1, d, d2, n, rtol, atol,
+                                                 float(t_max), float(tol), tab["A"], tab["B"], tab["E3"], tab["E5"],
+                                                 tab["expo"], int(max_steps))
         return _trajectory(original, np.asarray(t) / t_scale, [unpack(y) for y in Y], bool(converged),
                            {"method": "gradient flow", "init_scale": init_scale, "rtol": rtol, "nfev": int(nfev),
                             "depth": depth, "steps": len(t) - 1}, (problem, c, f_scale))

@@ -25,12 +25,14 @@ still imports and caches.
 
 Explained in: the appendix "How the limit is computed".
 """
+import contextlib
 import hashlib
 import os
 import pathlib
+import sys
 import tempfile
 
-from numba.core import caching
+from numba.core import caching, config
 
 _HERE = pathlib.Path(__file__).resolve().parent
 
@@ -50,9 +52,10 @@ class _KernelCacheLocator(caching._CacheLocator):
 
     stamp = _kernel_stamp()
 
-    def __init__(self, py_func, path):
+    def __init__(self, py_func, path, py_file=None):
         self._lineno = py_func.__code__.co_firstlineno
         self._cache_path = path
+        self._py_file = py_file or py_func.__code__.co_filename    # (numba names it in its warnings)
 
     def get_cache_path(self):
         return self._cache_path
@@ -74,7 +77,7 @@ class _KernelCacheLocator(caching._CacheLocator):
                    os.path.join(tempfile.gettempdir(), f"mfbook-numba-{os.getuid() if hasattr(os, 'getuid') else 0}",
                                 sub)]
         for place in places:
-            locator = cls(py_func, place)
+            locator = cls(py_func, place, py_file)
             try:
                 locator.ensure_cache_path()
             except OSError:
@@ -92,29 +95,42 @@ from .integrator import flow  # noqa: E402
 from .loss import problem_scales  # noqa: E402
 from .run import limit_batch, limit_run  # noqa: E402
 
-def first_use_notice(entry, what: str, how_long: str) -> None:
-    """Say once, on stderr, that ``entry`` (a compiled entry point) is about to be compiled because
-    no cached machine code fits this machine and these sources: the reader then knows why the first
-    result takes a minute. Silent when the cache is warm or the function already runs."""
-    import sys
+#: LLVM's optimization level for the kernel: the same speed as 2 and 3 on the book's problems (4 x 4
+#: example 0.606, 0.593, 0.609 ms), and the shortest compile that is still cached (cold compile and
+#: first call 67 s, against 73 s at 2 and 95 s at numba's default 3, one run each on this machine)
+OPT_LEVEL = 1
 
-    if getattr(entry, "_mfbook_noticed", False):     # (cheap: ``entry.signatures`` costs ~60 us a call)
+
+@contextlib.contextmanager
+def first_use(entry, what: str, how_long: str):
+    """The first call of ``entry`` (a compiled entry point) in this process: if no cached machine code
+    fits this machine and these sources, say so once on stderr (the reader then knows why the first
+    result takes a while) and compile at :data:`OPT_LEVEL`, whatever ``NUMBA_OPT`` says, restoring
+    numba's setting afterwards. Later calls pass straight through."""
+    if getattr(entry, "_mfbook_used", False):     # (cheap: ``entry.signatures`` costs ~60 us a call)
+        yield
         return
-    entry._mfbook_noticed = True
-    if entry.signatures:
-        return
+    entry._mfbook_used = True
     try:
-        cached = bool(entry._cache._cache_file._load_index())
+        cached = bool(entry.signatures) or bool(entry._cache._cache_file._load_index())
     except Exception:  # pragma: no cover - a cache numba cannot read: it compiles anyway
         cached = False
-    if not cached:
-        print(f"mfbook: compiling {what} for this machine (first use only, {how_long}; cached afterwards) ...",
-              file=sys.stderr, flush=True)
+    if cached:
+        yield
+        return
+    print(f"mfbook: compiling {what} for this machine (first use only, {how_long}; cached afterwards) ...",
+          file=sys.stderr, flush=True)
+    before = config.OPT
+    config.OPT = config._OptLevel(OPT_LEVEL)
+    try:
+        yield
+    finally:
+        config.OPT = before
 
 
 #: the compiled loops serve problems up to this many parameters (d ~ 16 for square ones); the full-width
 #: passes of larger problems go to the reference, and gradient flow to scipy
 MAX_PARAMETERS = 512
 
-__all__ = ["codes", "component_counts", "first_use_notice", "flow", "limit_batch", "limit_run", "problem_scales",
+__all__ = ["codes", "component_counts", "first_use", "flow", "limit_batch", "limit_run", "problem_scales",
            "MAX_PARAMETERS"]
