@@ -42,21 +42,104 @@ def test_roles_become_text():
     assert out.endswith("$$x$$")
 
 
-def test_slide_breaks_from_structure():
+def _figure_cell(caption="What to see.", tags=("hide-input",)):
+    cell = nbformat.v4.new_code_cell("plot()", outputs=[nbformat.v4.new_output(
+        "display_data", data={"image/png": "AAAA", "text/plain": "<Figure>"})])
+    cell.metadata["tags"] = list(tags)
+    if caption:
+        cell.metadata["mystnb"] = {"figure": {"caption": caption, "name": "fig-x"}}
+    return cell
+
+
+def _slides(deck):
+    """The deck's cells grouped by slide: [(slide_type of the first cell, [cells])]."""
+    groups = []
+    for cell in deck.cells:
+        kind = cell.metadata["slideshow"]["slide_type"]
+        if kind in ("slide", "subslide") or not groups:
+            groups.append((kind, []))
+        if kind != "notes":
+            groups[-1][1].append(cell)
+    return groups
+
+
+def test_markdown_splits_into_blocks():
+    text = ("## Head\n\nA paragraph\non two lines.\n\n- item one\n  continued\n- item two\n\n"
+            "$$\nx = 1\n$$\n\n````{prf:theorem} T\n:label: t\n\nBody.\n\n```{math}\ny\n```\n````\n"
+            "```{solution} ex\nhidden\n```")
+    kinds = [k for k, _ in slides.split_blocks(text)]
+    assert kinds == ["h2", "para", "list", "list", "math", "prf:theorem", "solution"]
+    theorem = dict(slides.split_blocks(text))["prf:theorem"]
+    assert theorem.endswith("````") and "```{math}" in theorem
+
+
+def test_deck_one_box_one_figure_one_exercise_per_slide():
+    long = " ".join(["This sentence is long enough to fill a good part of a line."] * 60)
     nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_markdown_cell("# Title\ntext"),
+        nbformat.v4.new_markdown_cell("# Title\n\nIntro {glue:text}`val:.2f`."),
         nbformat.v4.new_code_cell(cell_helper.install_cell_source()),
-        nbformat.v4.new_markdown_cell("## Section"),
-        nbformat.v4.new_markdown_cell("plain"),
-        nbformat.v4.new_markdown_cell("### Sub"),
-        nbformat.v4.new_code_cell("plot()", outputs=[nbformat.v4.new_output(
-            "display_data", data={"image/png": "AAAA"})]),
-        nbformat.v4.new_markdown_cell("```{solution} ex-1\nhidden\n```"),
+        nbformat.v4.new_markdown_cell("## Section\n\n" + long),
+        nbformat.v4.new_code_cell("x = compute()\nprint(x)", outputs=[
+            nbformat.v4.new_output("stream", name="stdout", text="".join(f"{i}\n" for i in range(40)))]),
+        _figure_cell(),
+        nbformat.v4.new_code_cell("# claim C1\ncheck()", metadata={"tags": ["claim", "hide-input"]},
+                                  outputs=[nbformat.v4.new_output("stream", name="stdout", text="C1 holds\n")]),
+        nbformat.v4.new_markdown_cell("```{prf:theorem} Big\n:label: thm-big\nIt holds.\n```\nAfter."),
+        nbformat.v4.new_markdown_cell(":::{dropdown} What you should see\nThe answer.\n:::"),
+        nbformat.v4.new_markdown_cell("## Exercises\n\n```{exercise} \u2605 One\n:label: e1\nDo 1.\n```\n\n"
+                                      "````{solution} e1\n:class: dropdown\nSecret.\n````\n\n"
+                                      "```{exercise} \u2605\u2605 Two\n:label: e2\nDo 2.\n```"),
+        nbformat.v4.new_markdown_cell("## Problem set\n\n- {ref}`e1`"),
+        nbformat.v4.new_markdown_cell("## Summary\n\n- done"),
     ])
-    prepared = slides.prepare(nb, {})
-    kinds = [c.metadata["slideshow"]["slide_type"] for c in prepared.cells]
-    assert kinds == ["slide", "skip", "slide", "-", "subslide", "subslide", "skip"]
+    glue = nbformat.v4.new_code_cell("glue('val', 1.234)", outputs=[nbformat.v4.new_output(
+        "display_data", data={"application/papermill.record/text/plain": "1.234"},
+        metadata={"scrapbook": {"name": "val", "mime_prefix": "application/papermill.record/"}})])
+    nb.cells.insert(2, glue)
+    deck = slides.prepare(nb, {}, "99_test")
     assert "slideshow" not in nb.cells[0].metadata          # the chapter itself is untouched
+    groups = _slides(deck)
+    texts = ["\n".join(c.source for c in cells if c.cell_type == "markdown") for _, cells in groups]
+    assert groups[0][0] == "slide" and "Intro 1.23." in texts[0]
+    assert not any("%pip" in c.source for c in deck.cells if c.cell_type == "code"
+                   and not c.metadata.get("transient", {}).get("remove_source"))
+    # the long paragraph is cut into several slides, each within the budget
+    assert sum("This sentence" in t for t in texts) >= 3
+    for _, cells in groups:
+        estimate = float(cells[0].metadata["slideshow"]["data"]["estimate"])
+        assert estimate <= slides.BUDGET or len(cells) == 1 or any(
+            t.startswith("slide-figure") for c in cells for t in c.metadata.get("tags", []))
+    # code hidden (not the pipeline chapter, no slide-code tag), long output clipped
+    code = [c for c in deck.cells if c.cell_type == "code"]
+    assert all(c.metadata["transient"]["remove_source"] for c in code)
+    printed = [c for c in code if c.outputs and c.outputs[0].output_type == "stream"]
+    assert len(printed) == 1 and printed[0].outputs[0].text.count("\n") == slides.MAX_OUTPUT_LINES
+    assert not any("C1 holds" in str(c.outputs) for c in code)          # claim verdicts left out
+    # the figure and its caption alone on a slide
+    fig = next(cells for _, cells in groups if any(c.cell_type == "code" and
+                                                   "image/png" in str(c.outputs) for c in cells))
+    assert len(fig) == 2 and fig[1].source == "What to see."
+    # the theorem alone; "After." on the next slide
+    box = next(t for t in texts if "**Theorem** (Big)" in t)
+    assert "After." not in box and "Intro" not in box
+    # exercises one per slide, solutions left out, the answer of the demo in the notes
+    assert sum("**Exercise** (\u2605 One)" in t for t in texts) == 1
+    assert not any("**Exercise** (\u2605 One)" in t and "Two" in t for t in texts)
+    assert "Secret" not in "".join(c.source for c in deck.cells)
+    notes = [c for c in deck.cells if c.metadata["slideshow"]["slide_type"] == "notes"]
+    assert len(notes) == 1 and "The answer." in notes[0].source
+    # "Problem set" and "Summary" open horizontal slides
+    assert [k for k, cells in groups if cells[0].source.startswith(("## Problem set", "## Summary"))] \
+        == ["slide", "slide"]
+
+
+def test_code_shown_only_where_the_slide_is_about_it():
+    cell = nbformat.v4.new_code_cell("M = parse('1 2; 3 *')\nprint(M)")
+    assert slides.shows_code(cell, "00_pipeline") and not slides.shows_code(cell, "04_dynamics")
+    cell.metadata["tags"] = ["slide-code"]
+    assert slides.shows_code(cell, "04_dynamics")
+    cell.metadata["tags"] = ["hide-input"]
+    assert not slides.shows_code(cell, "00_pipeline")
 
 
 def test_own_slide_metadata_is_kept():

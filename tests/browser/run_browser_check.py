@@ -22,8 +22,12 @@ What it does
     none returned an HTTP error; no uncaught JavaScript exception;
 
 * checks that the search page finds a word of the book;
-* if ``_build/slides`` exists (``make slides``), opens every deck: reveal.js starts, math renders,
-  the first figure slide shows its figure over at least 60% of the screen width or height, no request leaves 127.0.0.1;
+* if ``_build/slides`` exists (``make slides``), opens every deck on a 16:9 screen (1280 x 720):
+  reveal.js starts, math renders, the first figure slide shows its figure over at least 60% of the
+  screen width or height, no request leaves 127.0.0.1, and *no slide overflows*: every slide is
+  shown in turn (``Reveal.slide(h, v)``) and its content (the section's scroll size and the
+  bounding box of everything inside it, in the deck's own 1280 x 720 coordinates) must fit the
+  configured slide size; each overflowing slide is listed with its index and title;
 * saves screenshots under ``_build/screenshots/`` (top of each page and its first demo).
 
 Exit status 0 when every check passes; the table printed at the end says what failed where.
@@ -424,6 +428,45 @@ DECK = r"""
 """
 
 
+SCREEN = (1280, 720)   # the projector: 16:9
+
+# every slide in turn: its content must fit the configured slide (reveal.js coordinates)
+OVERFLOW = r"""
+(async () => {
+  const cfg = Reveal.getConfig(), W = cfg.width, H = cfg.height, tol = 2;
+  const frame = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const over = [];
+  const slides = Reveal.getSlides();
+  for (let k = 0; k < slides.length; k++) {
+    const s = slides[k], at = Reveal.getIndices(s);
+    Reveal.slide(at.h, at.v || 0);
+    await frame();
+    await Promise.all([...s.querySelectorAll('img')].map(i => i.decode().catch(() => {})));
+    await frame();
+    // in slide coordinates: the section's own scroll size, and the box of every element in it
+    const scale = Reveal.getScale(), box = s.getBoundingClientRect();
+    let right = s.scrollWidth, bottom = s.scrollHeight;
+    for (const el of s.querySelectorAll('*')) {
+      // MathJax's copy for screen readers is clipped to nothing; speaker notes are not shown
+      if (el.closest('mjx-assistive-mml, aside.notes')) continue;
+      const r = el.getBoundingClientRect();
+      if (!r.width || !r.height) continue;   // draws nothing (its overflowing text shows in scrollHeight)
+      right = Math.max(right, (r.right - box.left) / scale);
+      bottom = Math.max(bottom, (r.bottom - box.top) / scale);
+    }
+    bottom += s.offsetTop;   // reveal.js may push a centred slide down
+    if (bottom > H + tol || right > W + tol) {
+      const head = s.querySelector('h1, h2, h3, h4');
+      const title = (head ? head.innerText : s.innerText).replace(/\s+/g, ' ').trim().slice(0, 60);
+      over.push({ index: k + 1, h: at.h, v: at.v || 0, title,
+                  width: Math.round(right), height: Math.round(bottom) });
+    }
+  }
+  return { slides: slides.length, size: [W, H], over };
+})()
+"""
+
+
 def check_deck(browser, base: str, rel: str, shots: pathlib.Path):
     failures = []
     browser.goto(f"{base}/{rel}")
@@ -442,13 +485,24 @@ def check_deck(browser, base: str, rel: str, shots: pathlib.Path):
             failures.append(f"figure too small to project: {info['figure']} px on a {info['screen']} px screen")
         stem = pathlib.Path(rel).name.removesuffix(".slides.html")
         browser.screenshot(shots / f"slides_{stem}-figure.png")
+        fit = browser.evaluate(OVERFLOW, timeout=300)
+        info["overflowing"] = len(fit["over"])
+        for o in fit["over"]:
+            failures.append(f"slide {o['index']} ({o['h']}/{o['v']}) \"{o['title']}\" overflows: "
+                            f"content {o['width']} x {o['height']} px on a {fit['size'][0]} x "
+                            f"{fit['size'][1]} px slide")
+        if fit["over"]:
+            first = fit["over"][0]
+            browser.evaluate(f"Reveal.slide({first['h']}, {first['v']})")
+            time.sleep(0.3)
+            browser.screenshot(shots / f"slides_{stem}-overflow.png")
         browser.evaluate("Reveal.slide(0, 0)")
         time.sleep(0.3)
         browser.screenshot(shots / f"slides_{stem}.png")
     time.sleep(0.2)
     browser.call("Runtime.evaluate", expression="1")
     failures += request_problems(browser.events, "127.0.0.1")
-    notes = [f"{info.get('slides', 0)} slides; figure {info.get('figure')} px on screen {info.get('screen')}"] if info else []
+    notes = [f"{info.get('slides', 0)} slides, {info.get('overflowing', 0)} overflowing; figure {info.get('figure')} px on screen {info.get('screen')}"] if info else []
     return {"page": rel, "math": info.get("mjx", 0), "demos": info.get("demos", 0), "widgets": 0,
             "failures": failures, "notes": notes}
 
@@ -468,7 +522,11 @@ def main(argv=None) -> int:
     ap.add_argument("--chromium", default=os.environ.get("CHROMIUM"))
     ap.add_argument("--slides", default=str(ROOT / "_build" / "slides"),
                     help="slide decks to check too, if the folder exists (default _build/slides)")
+    ap.add_argument("--only-slides", action="store_true",
+                    help="check only the slide decks (no built book needed)")
     args = ap.parse_args(argv)
+    if args.only_slides:
+        return check_slides_only(args)
 
     html = pathlib.Path(args.html)
     if not (html / "index.html").exists():
@@ -496,24 +554,52 @@ def main(argv=None) -> int:
                         "failures": ([] if hits else ["search found nothing for 'nuclear'"])
                         + request_problems(browser.events, "127.0.0.1")})
         browser.screenshot(shots / "search.png")
-        slides = pathlib.Path(args.slides)
-        decks = sorted(slides.glob("*.slides.html")) if slides.is_dir() else []
-        if decks:
-            deck_server = serve(slides)
-            try:
-                deck_base = f"http://127.0.0.1:{deck_server.server_address[1]}"
-                for deck in decks:
-                    try:
-                        results.append(check_deck(browser, deck_base, deck.name, shots))
-                    except (RuntimeError, TimeoutError, websocket.WebSocketException) as err:
-                        results.append({"page": deck.name, "math": 0, "demos": 0, "widgets": 0,
-                                        "failures": [f"could not check: {err}"], "notes": []})
-            finally:
-                deck_server.shutdown()
+        results += check_decks(browser, pathlib.Path(args.slides), shots)
     finally:
         browser.close()
         server.shutdown()
+    return report(results, shots)
 
+
+def check_decks(browser, slides: pathlib.Path, shots: pathlib.Path) -> list[dict]:
+    """Every deck of ``slides`` on a 16:9 screen."""
+    decks = sorted(slides.glob("*.slides.html")) if slides.is_dir() else []
+    results = []
+    if not decks:
+        return results
+    deck_server = serve(slides)
+    width, height = SCREEN
+    browser.call("Emulation.setDeviceMetricsOverride", width=width, height=height,
+                 deviceScaleFactor=1, mobile=False)
+    try:
+        deck_base = f"http://127.0.0.1:{deck_server.server_address[1]}"
+        for deck in decks:
+            try:
+                results.append(check_deck(browser, deck_base, deck.name, shots))
+            except (RuntimeError, TimeoutError, websocket.WebSocketException) as err:
+                results.append({"page": deck.name, "math": 0, "demos": 0, "widgets": 0,
+                                "failures": [f"could not check: {err}"], "notes": []})
+    finally:
+        browser.call("Emulation.clearDeviceMetricsOverride")
+        deck_server.shutdown()
+    return results
+
+
+def check_slides_only(args) -> int:
+    shots = pathlib.Path(args.screenshots)
+    shots.mkdir(parents=True, exist_ok=True)
+    slides = pathlib.Path(args.slides)
+    if not list(slides.glob("*.slides.html")):
+        sys.exit(f"no decks in {slides}: run `make slides` first")
+    browser = Browser(find_chromium(args.chromium))
+    try:
+        results = check_decks(browser, slides, shots)
+    finally:
+        browser.close()
+    return report(results, shots)
+
+
+def report(results: list[dict], shots: pathlib.Path) -> int:
     width = max(len(r["page"]) for r in results)
     print(f"{'page':<{width}}  math  demos  widgets  result")
     for r in results:
