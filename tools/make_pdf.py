@@ -21,6 +21,7 @@ import argparse
 import base64
 import json
 import pathlib
+import re
 import sys
 import time
 
@@ -106,7 +107,7 @@ def toc_docnames(root: pathlib.Path) -> list[str]:
     def walk(entries):
         for entry in entries or []:
             if "file" in entry:
-                names.append(entry["file"])
+                names.append(re.sub(r"\.(md|ipynb)$", "", entry["file"]))
             walk(entry.get("sections"))
             walk(entry.get("chapters"))
 

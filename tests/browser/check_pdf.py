@@ -34,30 +34,15 @@ import re
 import sys
 import unicodedata
 
-import yaml
 from bs4 import BeautifulSoup
 from pypdf import PdfReader
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tools"))
+from make_pdf import toc_docnames  # noqa: E402  (the pages in reading order, as make_pdf prints them)
 RAW_TEX = {"$$": r"\$\$", r"\frac": r"\\frac", r"\begin{": r"\\begin\{", r"\end{": r"\\end\{",
            r"\(": r"\\\(", r"\[": r"\\\[", r"\command": r"\\[A-Za-z]+"}
 NAN = r"\bnan\b"
-
-
-def toc_docnames(root: pathlib.Path) -> list[str]:
-    toc = yaml.safe_load((root / "_toc.yml").read_text())
-    names = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                names.append(re.sub(r"\.(md|ipynb)$", "", entry["file"]))
-            walk(entry.get("sections"))
-
-    walk(toc.get("chapters"))
-    for part in toc.get("parts") or []:
-        walk(part.get("chapters"))
-    return names
 
 
 def norm(text: str) -> str:
