@@ -332,6 +332,9 @@ def request_problems(events, origin_host: str):
     return problems
 
 
+NARROW = 400   # px: a phone held upright
+
+
 def check_page(browser, base: str, rel: str, shots: pathlib.Path, chapter: bool):
     url = f"{base}/{rel}"
     failures, notes = [], []
@@ -385,6 +388,19 @@ def check_page(browser, base: str, rel: str, shots: pathlib.Path, chapter: bool)
                          ".scrollIntoView({block: 'center'})")
         time.sleep(0.2)
         browser.screenshot(shots / f"{stem}-demo.png")
+    if chapter:   # a phone: the page must not scroll sideways (wide code and math scroll in their boxes)
+        browser.call("Emulation.setDeviceMetricsOverride", width=NARROW, height=800, deviceScaleFactor=1,
+                     mobile=True)
+        try:
+            time.sleep(0.3)
+            browser.evaluate("window.scrollTo(0, 0)")
+            wide = browser.evaluate("document.documentElement.scrollWidth")
+            if wide > NARROW + 1:
+                failures.append(f"at {NARROW} px the page is {wide} px wide: it scrolls sideways")
+            browser.screenshot(shots / f"{stem}-{NARROW}px.png")
+        finally:
+            browser.call("Emulation.clearDeviceMetricsOverride")
+            time.sleep(0.2)
     time.sleep(0.2)
     browser.call("Runtime.evaluate", expression="1")   # drain pending events
     failures += request_problems(browser.events, "127.0.0.1")
