@@ -168,3 +168,30 @@ def test_a_live_demo_is_displayed_once(monkeypatch):
     assert len(shown) == 1 and shown[0] is demo.box
     data, _ = DisplayFormatter().format(demo)        # what Jupyter would show for the cell's value
     assert data == {}
+
+
+def test_each_demo_of_a_chapter_shows_one_widget_view_in_a_live_kernel(tmp_path):
+    """Executed by a Jupyter kernel as a reader's notebook is (no MFBOOK_STATIC), every demo cell of
+    the pipeline chapter outputs exactly one widget view: not two (a displayed box and the cell's
+    value), not none."""
+    import os
+    import pathlib
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    chapter = pathlib.Path(__file__).resolve().parents[1] / "chapters" / "00_pipeline.ipynb"
+    nb = nbformat.read(chapter, as_version=4)
+    env = {k: v for k, v in os.environ.items() if k != "MFBOOK_STATIC"}
+    old = os.environ.copy()
+    try:
+        os.environ.clear()
+        os.environ.update(env)
+        NotebookClient(nb, timeout=600, kernel_name="python3",
+                       resources={"metadata": {"path": str(chapter.parent)}}).execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    views = [sum("application/vnd.jupyter.widget-view+json" in out.get("data", {}) for out in cell.outputs)
+             for cell in nb.cells if cell.cell_type == "code" and "interact(" in cell.source]
+    assert views and all(v == 1 for v in views), views
