@@ -201,8 +201,7 @@ def _compiled_batch(batch, problems, seeds, limit, rtol, powers):
         results.append(LimitResult(q, W[r], A[r], B[r], saddles, [], K.codes.STATUS_NAMES[status[r]],
                                    K.codes.ROUTE_NAMES[route[r]]))
     for r in (np.flatnonzero(code == K.codes.NUMPY) if code.any() else ()):
-        unit = Completion(batch.V[r], batch.M[r])
-        results[r] = _rescaled(_reference(unit, int(seeds[r]), batch.d, rtol, limit, False), problems[r], powers[r])
+        results[r] = _by_reference(problems[r], powers[r], int(seeds[r]), batch.d, rtol, limit, False)
     return results
 
 
@@ -279,26 +278,21 @@ def small_init_limit_batch(problems, seed=0, width: int | None = None, rtol: flo
     size = np.abs(values).max(axis=(1, 2))
     powers = np.round(np.log2(np.where(size > 0, size, 1.0)) / 2).astype(int)
     if _kernel is None or record:   # one problem at a time, each with its own seed
-        return [_rescaled(_reference(Completion(q.values / 4.0 ** k, q.mask), int(s), d, rtol, limit, record), q, k)
-                for q, s, k in zip(problems, seeds, powers)]
+        return [_by_reference(q, k, int(s), d, rtol, limit, record) for q, s, k in zip(problems, seeds, powers)]
     if powers.any():
         values = values / (4.0 ** powers)[:, None, None]
     batch = _Batch(values, np.stack([q.mask for q in problems]), d)
     return _compiled_batch(batch, problems, seeds, limit, rtol, powers)
 
 
-def _rescaled(res, problem, k):
-    """``res`` (computed by the reference on the problem divided by 4^k) for ``problem`` itself."""
+def _by_reference(problem, k, seed, width, rtol, limit, record):
+    """The reference's path (:mod:`mfbook.saddle_to_saddle`) of ``problem`` divided by 4^k, scaled back."""
+    res = saddle_to_saddle(Completion(problem.values / 4.0 ** k, problem.mask), seed, width, rtol, limit, record)
     c, f = 4.0 ** k, 2.0 ** k
     saddles = [Saddle(s.W * c, s.loss * c * c, s.rank, s.rate * c, s.multiplicity) for s in res.saddles]
     phases = [dict(ph, t=np.asarray(ph["t"]) / c, loss=np.asarray(ph["loss"]) * c * c, W=np.asarray(ph["W"]) * c,
                    A=np.asarray(ph["A"]) * f, B=np.asarray(ph["B"]) * f) for ph in res.phases]
     return LimitResult(problem, res.W * c, res.A * f, res.B * f, saddles, phases, res.status, res.method)
-
-
-def _reference(problem, seed, width, rtol, limit, record):
-
-    return saddle_to_saddle(problem, seed, width, rtol, limit, record)
 
 
 def small_init_limit(problem, seed=0, width: int | None = None, rtol: float = 1e-10,
