@@ -61,6 +61,10 @@ class Completion:
     def __setattr__(self, name, value):
         raise AttributeError("Completion is immutable; build a new one")
 
+    def __reduce__(self):
+        # pickled as its data (for process pools and clusters: mfbook.distributed)
+        return (Completion, (np.array(self.values), np.array(self.mask)))
+
     # -- constructors -----------------------------------------------------------------
     @classmethod
     def parse(cls, text: str) -> "Completion":

@@ -157,8 +157,25 @@ def gradient_descent_compact(values, masks, init_scale: float = 1e-8, lr: float 
                                   check_every=check_every)
 
 
+def _train_chunk(values, masks, seed, trainer, init_scale, lr, max_steps, tol, keep_results):
+    """One chunk of :func:`train_batch` (at module level, so that a process or cluster executor can
+    pickle it): ``W``, ``loss`` and the limit results (None unless ``keep_results``)."""
+    res = None
+    if trainer == "gd":
+        W, loss, _ = gradient_descent_compact(values, masks, init_scale, lr, max_steps, tol, seed)
+    else:
+        from .limit import small_init_limit_batch
+
+        res = small_init_limit_batch([Completion.from_arrays(v, m) for v, m in zip(values, masks)], seed=seed)
+        W = np.stack([r.W for r in res])
+        loss = np.array([r.loss for r in res])
+        res = res if keep_results else None
+    return W, loss, res
+
+
 def train_batch(values, masks, trainer: str = "gd", init_scale: float = 1e-8, lr: float = 0.1,
-                max_steps: int = 100_000, tol: float = 1e-10, seed=0, return_results: bool = False):
+                max_steps: int = 100_000, tol: float = 1e-10, seed=0, return_results: bool = False,
+                executor=None, chunk_size=None):
     """Small-initialization training of many problems of one shape; the trainer is a parameter.
 
     Parameters
@@ -172,6 +189,16 @@ def train_batch(values, masks, trainer: str = "gd", init_scale: float = 1e-8, lr
         As in :func:`gradient_descent_compact`.
     seed : int or sequence of int
         Run ``r`` has seed ``seed + r`` for either trainer (:mod:`mfbook.seeding`).
+    executor : concurrent.futures.Executor, optional
+        Where the runs are computed, in chunks of ``chunk_size`` runs
+        (:func:`mfbook.distributed.run_in_chunks`): a
+        :class:`~concurrent.futures.ProcessPoolExecutor`, a Dask cluster's ``client.get_executor()``,
+        ... None (the default): this process, all runs in one batch (the limit trainer then runs on
+        one thread per core, without the GIL). The results are the same, bit for bit, whatever
+        computes them and however they are chunked: each run keeps its seed, and no run depends on
+        its batch-mates.
+    chunk_size : int, optional
+        Runs per task (default 64 with an executor).
 
     Returns
     -------
@@ -184,18 +211,14 @@ def train_batch(values, masks, trainer: str = "gd", init_scale: float = 1e-8, lr
 
     Explained in: chapter 2 (Connectivity, the phase-transition sweep).
     """
-    values, masks = np.asarray(values, float), np.asarray(masks, bool)
-    res = None
-    if trainer == "gd":
-        W, loss, _ = gradient_descent_compact(values, masks, init_scale, lr, max_steps, tol, seed)
-    elif trainer == "limit":
-        from .limit import small_init_limit_batch
+    from .distributed import run_in_chunks
 
-        res = small_init_limit_batch([Completion.from_arrays(v, m) for v, m in zip(values, masks)], seed=seed)
-        W = np.stack([r.W for r in res])
-        loss = np.array([r.loss for r in res])
-    else:
+    values, masks = np.asarray(values, float), np.asarray(masks, bool)
+    if trainer not in ("gd", "limit"):
         raise ValueError(f"unknown trainer {trainer!r}: use 'gd' or 'limit'")
+    W, loss, res = run_in_chunks(_train_chunk, (values, masks), seed, executor, chunk_size, trainer=trainer,
+                                 init_scale=init_scale, lr=lr, max_steps=max_steps, tol=tol,
+                                 keep_results=bool(return_results))
     return (W, loss, res) if return_results else (W, loss)
 
 
@@ -276,7 +299,8 @@ class Sweep:
 
 def phase_transition(ranks=(1, 2, 3), sizes=range(1, 17), repeats: int | None = None, d: int = 4, seed=0,
                      trainer: str = "gd", init_scale: float = 1e-8, lr: float = 0.1, max_steps: int = 100_000,
-                     tol: float = 1e-10, references: bool = True, problems=None) -> Sweep:
+                     tol: float = 1e-10, references: bool = True, problems=None, executor=None,
+                     chunk_size=None) -> Sweep:
     """Run the phase-transition sweep (Bai, Zhao & Zhang 2024, Fig. 1), all runs batched.
 
     Parameters
@@ -290,6 +314,9 @@ def phase_transition(ranks=(1, 2, 3), sizes=range(1, 17), repeats: int | None = 
         copy them from an earlier sweep of the same problems.
     problems : tuple (rank, n, truth, mask), optional
         Reuse the problems of an earlier sweep (e.g. to compare trainers on the same runs).
+    executor, chunk_size
+        Where the training runs are computed, as in :func:`train_batch` (None: this process). The
+        sweep is the same, bit for bit, whatever computes it. The references are computed here.
 
     Returns
     -------
@@ -311,7 +338,7 @@ def phase_transition(ranks=(1, 2, 3), sizes=range(1, 17), repeats: int | None = 
     t1 = time.perf_counter()
     train_seed = int(rng.integers(2**31))
     W, loss, results = train_batch(truth, mask, trainer, init_scale, lr, max_steps, tol, seed=train_seed,
-                                   return_results=True)
+                                   return_results=True, executor=executor, chunk_size=chunk_size)
     info["seed"] = train_seed
     if results is not None:
         info["limit_results"] = results
