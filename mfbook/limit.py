@@ -22,8 +22,8 @@ that limit path instead of a finite-:math:`\\alpha` run:
    it passed through a sharp minimum: a plateau that rounding errors already start to leave),
    polish the critical point with Newton steps, and repeat. Each run gets a ``status``:
    ``"converged"`` (ended at a minimum), ``"unbounded"`` (the factors grow without bound while the
-   loss decreases: the flow has no finite limit) or ``"stalled"`` (no progress between two
-   plateaus, or ``max_saddles`` reached).
+   loss decreases: the flow has no finite limit), ``"stalled"`` (no progress between two
+   plateaus, or ``max_saddles`` reached) or ``"not settled"`` (a stage crawled: see below).
 
 The readable statement of this algorithm, for one problem at full width with SciPy, is
 :func:`mfbook.saddle_to_saddle.saddle_to_saddle` (the reference); it computes ``record=True``
@@ -67,8 +67,12 @@ sizes do not depend on :math:`\\delta`: the error is measured on :math:`\\theta`
 meets a larger top eigenspace is computed again on the narrow path carrying :math:`\\delta`
 (``method`` ``"narrow carrying"``), or at full width carrying it where an escape needs two new inner
 directions at once. A run whose narrow transit does not settle within its budget (a stage that
-crawls) is computed again at full width (``"full width"``), where, as in floating-point training,
-rounding errors seed the unused inner directions and may end such a stage. A problem whose observed
+crawls) has status ``"not settled"``: training at :math:`\alpha = 10^{-15}, 10^{-30}, 10^{-60}` ends
+such runs at points that differ from each other and from any one candidate by far more than
+rounding, so the solver does not claim a limit there. Where the compiled loops serve the full width
+(up to ``_kernel.MAX_PARAMETERS`` parameters) the run is computed again at full width
+(``"full width"``), where, as in floating-point training, rounding errors seed the unused inner
+directions and end such a stage with a fit; larger runs end at the crawl, at once. A problem whose observed
 entries fall into several components is computed one component at a time (``"components"``): the
 flow decouples on them (chapter 3), and their critical points are merged in the order of their
 escape rates, the factors in one common inner space. Newton steps fix :math:`W` but not the balance
@@ -82,10 +86,12 @@ Explained in: chapter 4 (Training dynamics) and chapter 5 (Implicit regularizati
 """
 from __future__ import annotations
 
+import contextlib
 import numbers
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from .completion import Completion, as_completion
 from .saddle_to_saddle import LimitResult, Saddle, saddle_to_saddle
@@ -149,13 +155,40 @@ def _shared_out(per_run, fixed):
     because a few runs cost 100 times the median."""
     R = len(per_run[0])
     workers = min(numba.get_num_threads(), R) if R > 1 else 1
-    with _kernel.first_use(_kernel.limit_batch, "the small-initialization limit solver", "about a minute"):
+    d1, d, d2 = fixed[:3]
+    with _kernel.first_use(_kernel.limit_batch, "the small-initialization limit solver", "about a minute"), \
+            _one_blas_thread((d1 + d2) * d):
         if workers == 1:
             return _kernel.limit_batch(*per_run, *fixed)
         with ThreadPoolExecutor(workers) as pool:
             parts = list(pool.map(lambda s: _kernel.limit_batch(*(x[s] for x in per_run), *fixed),
                                   [slice(i, i + 4) for i in range(0, R, 4)]))
-    return [np.concatenate(piece) for piece in zip(*parts)]
+    return [np.concatenate(_padded(piece)) for piece in zip(*parts)]
+
+
+def _one_blas_thread(p):
+    """BLAS and LAPACK on one thread while the kernel works on problems of ``p`` parameters, from the
+    size where it calls LAPACK on its own (``_kernel.LAPACK_CHOLESKY``): the kernel's threads
+    are the runs, and BLAS threads on top of them oversubscribe the cores (measured here with the
+    other core busy: an eigendecomposition of 1200 rows 2.7 s with two BLAS threads, 0.29 s with
+    one). Below that size a no-op (it costs 20 microseconds)."""
+    global _BLAS
+    if p < _kernel.LAPACK_CHOLESKY:
+        return contextlib.nullcontext()
+    if _BLAS is None:
+        _BLAS = ThreadpoolController()
+    return _BLAS.limit(limits=1, user_api="blas")
+
+
+_BLAS = None
+
+
+def _padded(stacks):
+    """Stacks of results (runs first) padded with zeros along the axis of the saddles (the second)
+    to the longest of them: each slice of runs records as many saddles as its longest path."""
+    L = max(x.shape[1] if x.ndim > 1 else 0 for x in stacks)
+    return [np.pad(x, [(0, 0), (0, L - x.shape[1])] + [(0, 0)] * (x.ndim - 2)) if x.ndim > 1 else x
+            for x in stacks]
 
 
 def _compiled_batch(batch, problems, seeds, limit, rtol, powers):
@@ -183,8 +216,10 @@ def _compiled_batch(batch, problems, seeds, limit, rtol, powers):
         more = np.flatnonzero(code != K.codes.DONE)
         again = _shared_out((_directions(problems[0].shape, seeds[more], batch.d), code[more])
                             + tuple(x[more] for x in per_run), fixed)
-        for x, y in zip(stacked, again):
+        pairs = [_padded([x, y]) for x, y in zip(stacked, again)]
+        for x, y in pairs:
             x[more] = y
+        stacked = [x for x, _ in pairs]
     Theta, SW, Sloss, Srank, Srate, Smult, count, status, route, code = stacked
     A = Theta[:, :batch.pa].reshape(R, batch.d1, batch.d)
     B = Theta[:, batch.pa:].reshape(R, batch.d, batch.d2)

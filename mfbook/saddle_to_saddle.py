@@ -29,9 +29,11 @@ full inner width :math:`d`, always carrying the initial direction :math:`\delta 
    again 30-fold: rounding errors lead away from a saddle), at its lowest gradient. Newton steps
    (pseudo-inverse of the Hessian) polish the critical point, and the path goes back to 1.
 4. **Crawl and unbounded growth.** A transit that does not settle within its budget (time
-   :math:`200\log(10^9)/\lambda_1` or 5000 steps) ends the path as ``"stalled"``: the flow crawls. So
-   does a plateau of the same rank as the one before and not half its loss (no progress); it is
-   ``"unbounded"`` if the factors grew meanwhile (the infimum is not attained). Factors larger than
+   :math:`200\log(10^9)/\lambda_1` or 5000 steps) ends the path as ``"not settled"``: the flow crawls,
+   and where it would end as :math:`\alpha \to 0` is not settled (training at :math:`\alpha = 10^{-15},
+   10^{-30}, 10^{-60}` ends at different points on such problems). A plateau of the same rank as the
+   one before and not half its loss (no progress) ends it as ``"stalled"``, or as ``"unbounded"`` if
+   the factors grew meanwhile (the infimum is not attained). Factors larger than
    :math:`10^3` times the size of a fit end the path as ``"unbounded"`` at once.
 
 Every tolerance is relative to the data's scale (scaling :math:`M` by :math:`c` scales :math:`\theta` by
@@ -110,8 +112,14 @@ class LimitResult:
         ``"converged"``: the path ended at a minimum (the last saddle has :math:`\\lambda_1 \\le 0`).
         ``"unbounded"``: the loss keeps decreasing while :math:`\\|A\\|, \\|B\\|` grow without bound
         (the infimum of the loss is not attained); ``W`` is the last state, not a limit.
-        ``"stalled"``: a transit did not reach a plateau in the allotted time, or the path
-        visited ``max_saddles`` critical points without reaching a minimum.
+        ``"stalled"``: no progress between two plateaus of the same rank, or the path visited
+        ``max_saddles`` critical points without reaching a minimum.
+        ``"not settled"``: a stage crawled (a transit did not reach a critical point within its
+        budget), and where the flow goes from there as :math:`\alpha \to 0` is not settled: training
+        at ever smaller :math:`\alpha` ends at different points. ``W`` is then the end point of the
+        flow at full width with its unused inner directions seeded by rounding errors (a fit, as
+        training at :math:`\alpha \approx 10^{-16}` would give) where that runs compiled, else where
+        the crawl stopped; either way not a limit.
     method : str
         How the path was computed (see the module docstring): ``"narrow"`` (factors only as wide
         as the rank so far), ``"narrow carrying"`` (the same, carrying the initial direction through
@@ -359,7 +367,7 @@ def saddle_to_saddle(problem, seed=0, width: int | None = None, rtol: float = 1e
         if record:
             phases.append(phase)
         if outcome != "plateau":       # unbounded growth, or a crawl: no plateau within the budget
-            status = "unbounded" if outcome == "unbounded" else "stalled"
+            status = "unbounded" if outcome == "unbounded" else "not settled"
             break
     A, B = P.factors(theta)
     return LimitResult(P.q, A @ B, A.copy(), B.copy(), saddles, phases, status, "reference")

@@ -552,6 +552,9 @@ def theorem3_check(sweep: Sweep, runs, seed=0, rtol: float = 1e-3) -> list[dict]
       or not the assumption does);
     * ``"no finite limit"``: the factors grow without bound on the path (status ``"unbounded"``): the
       hypothesis that the limit exists fails;
+    * ``"not settled, skips rank k"`` (or ``"not settled, stalls above best rank-k fit"``, or ``"not
+      settled"``): a stage of the path crawls (status ``"not settled"``), so the computed path after it
+      is not the exact limit path; what the computed path shows about the assumption follows the comma;
     * ``"limit does not fit"``: the computed path ends without fitting the data or stalls: the
       hypothesis that the limit is a global optimum fails, or the path is longer than the solver follows;
     * ``"skips rank k"``: the path never rests at rank :math:`k \\le r_{\\min}` (smallest such :math:`k`);
@@ -607,6 +610,8 @@ def theorem3_check(sweep: Sweep, runs, seed=0, rtol: float = 1e-3) -> list[dict]
             verdict = "minimum rank"
         elif status == "unbounded":
             verdict = "no finite limit"
+        elif status == "not settled":
+            verdict = "not settled" + (", " + why[unattained[0]] if unattained else "")
         elif not fits or status != "converged":
             verdict = "limit does not fit"
         elif unattained:

@@ -92,7 +92,7 @@ def test_random_batch_is_finite_with_a_status():
     problems = _random_problems(30, seed=3)
     results = small_init_limit_batch(problems)
     for r in results:
-        assert r.status in {"converged", "unbounded", "stalled"}
+        assert r.status in {"converged", "unbounded", "stalled", "not settled"}
         assert np.all(np.isfinite(r.W))
         if r.status == "converged":
             assert r.loss < 1e-12
@@ -237,7 +237,7 @@ def test_a_crawl_is_not_reported_as_converged():
     its scale, a small negative rate); a converged result must be a critical point, and the reference
     agrees that this one is not."""
     res = small_init_limit("0 1; 2 *", width=1)
-    assert res.status == "stalled" == mfbook.saddle_to_saddle("0 1; 2 *", width=1).status
+    assert res.status == "not settled" == mfbook.saddle_to_saddle("0 1; 2 *", width=1).status
     for text in ("1 2; 3 *", "1 * 3; * 5 *; 3 * 9", "4 0.6 1.8 0.8; 6 0.9 2.7 *; 8 2.2 2.6 1.6; 8 2.7 5.1 3.6"):
         res = small_init_limit(text, width=1)
         q = res.problem

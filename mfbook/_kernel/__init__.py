@@ -91,6 +91,7 @@ if _KernelCacheLocator not in caching.CacheImpl._locator_classes:
 
 from . import codes  # noqa: E402  (after the locator: the modules below compile with cache=True)
 from .components import component_counts  # noqa: E402
+from .linalg import LAPACK_CHOLESKY  # noqa: E402
 from .integrator import flow  # noqa: E402
 from .loss import problem_scales  # noqa: E402
 from .run import limit_batch, limit_run  # noqa: E402
@@ -133,4 +134,4 @@ def first_use(entry, what: str, how_long: str):
 MAX_PARAMETERS = 512
 
 __all__ = ["codes", "component_counts", "first_use", "flow", "limit_batch", "limit_run", "problem_scales",
-           "MAX_PARAMETERS"]
+           "LAPACK_CHOLESKY", "MAX_PARAMETERS"]

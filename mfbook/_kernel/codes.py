@@ -10,8 +10,11 @@ compiles a function again for every literal value it is called with.)
 #: how a transit ended
 REACHED, TIMEOUT, UNBOUNDED = 0, 1, 2
 
-#: how a path ended (the third status is UNBOUNDED, above)
-CONVERGED, STALLED = 0, 1
+#: how a path ended (the third status is UNBOUNDED, above; the fourth, NOT_SETTLED: a stage of the
+#: narrow path crawled -- its transit did not reach a critical point within its budget -- and the
+#: alpha -> 0 limit of such a stage is not settled: training at alpha = 1e-15, 1e-30, 1e-60 ends at
+#: different points there, approaching any one of them at best logarithmically in alpha)
+CONVERGED, STALLED, NOT_SETTLED = 0, 1, 3
 
 #: a path is CONVERGED only where the gradient is below this fraction of its scale: Newton polishes
 #: critical points to ~1e-14, while a crawl that slowed below the plateau test (seen at width 1 on
@@ -28,7 +31,7 @@ NARROW, FULL_WIDTH, FULL_WIDTH_CARRYING, NARROW_CARRYING, BY_COMPONENTS = 0, 1, 
 #: compiled loops
 START, COMPONENTS, CARRY, FULL, FULL_CARRY, NUMPY = 0, 3, 4, 5, 6, 7
 
-#: the words for the status codes CONVERGED, STALLED, UNBOUNDED (LimitResult.status)
-STATUS_NAMES = ("converged", "stalled", "unbounded")
+#: the words for the status codes CONVERGED, STALLED, UNBOUNDED, NOT_SETTLED (LimitResult.status)
+STATUS_NAMES = ("converged", "stalled", "unbounded", "not settled")
 #: the words for the pass codes NARROW ... BY_COMPONENTS (LimitResult.method)
 ROUTE_NAMES = ("narrow", "full width", "full width carrying", "narrow carrying", "components")

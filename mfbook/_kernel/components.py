@@ -8,7 +8,7 @@ from numba import njit
 from .codes import CONVERGED, DONE, STALLED
 from .linalg import _numerical_rank, _svd
 from .loss import _residual
-from .path import _saddle_arrays, _top_projection, limit_path_narrow
+from .path import _room, _saddle_arrays, _top_projection, limit_path_narrow
 
 
 @njit(cache=True)
@@ -145,7 +145,7 @@ def limit_path_components(delta0, seed, Ms, Vs, n, d1, d, d2, gscale, rtol, max_
                 dc, np.bool_(True), seed, Msc, Vsc, n, m1, d, m2, gs, ts, ws, rtol, limit, Atab, Bw, E3, E5, expo, eps,
                 gtol, bigf, eig_group, min_rate, max_steps, snap, snap_min, snap_after, snap_max_p, polish_tol)
             if end != DONE:
-                SW, Sloss, Srank, Srate, Smult = _saddle_arrays(L, d1, d2)
+                SW, Sloss, Srank, Srate, Smult = _saddle_arrays(1, d1, d2)
                 return np.zeros((d1 + d2) * d), SW, Sloss, Srank, Srate, Smult, 0, CONVERGED, end
         for s in range(ns):
             Ac = Sth[s, :m1 * d].copy().reshape(m1, d)
@@ -167,8 +167,7 @@ def limit_path_components(delta0, seed, Ms, Vs, n, d1, d, d2, gscale, rtol, max_
         Ccount[c] = ns
         status = max(status, st)
     # the path of the whole run: the components' critical points, merged in the order of the escapes
-    saddles = _saddle_arrays(L, d1, d2)
-    SW, Sloss, Srank, Srate, Smult = saddles
+    saddles = _saddle_arrays(1, d1, d2)
     free = 0                            # rows and columns without observations: d zero eigenvalues each
     for v in range(d1 + d2):
         if label[v] < 0:
@@ -192,6 +191,8 @@ def limit_path_components(delta0, seed, Ms, Vs, n, d1, d, d2, gscale, rtol, max_
         for c in range(nc):
             if Crate[c, at[c]] >= cut:
                 mult += Cmult[c, at[c]]
+        saddles = _room(saddles, ns)
+        SW, Sloss, Srank, Srate, Smult = saddles
         SW[ns] = A @ B
         Sloss[ns] = loss
         Srank[ns] = _numerical_rank(SW[ns])

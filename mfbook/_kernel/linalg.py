@@ -1,6 +1,7 @@
-"""Small dense linear algebra without LAPACK's per-call overhead: one-sided Jacobi SVD (up to
-``SVD_JACOBI_MAX``), Cholesky and LU solves, a pseudo-inverse step, a positive-definiteness test,
-the numerical rank, and the balanced factors :math:`A = US^{1/2}, B = S^{1/2}V^\\top` of a matrix.
+"""Dense linear algebra: small matrices without LAPACK's per-call overhead (one-sided Jacobi SVD up
+to ``SVD_JACOBI_MAX``, Cholesky below ``LAPACK_CHOLESKY`` rows, LU solves), larger ones through LAPACK
+(Cholesky, eigendecompositions); a pseudo-inverse step, a positive-definiteness test, the numerical
+rank, and the balanced factors :math:`A = US^{1/2}, B = S^{1/2}V^\\top` of a matrix.
 """
 import numpy as np
 from numba import njit
@@ -62,15 +63,31 @@ def _sumsq(x, lo, hi):
     return s
 
 
+#: from this many rows on, Cholesky runs in LAPACK (measured here, one thread: 0.2 ms against 0.6 ms by
+#: the loops below at 200 rows, 20 ms against 180 ms at 1200; below about 100 rows the loops win)
+LAPACK_CHOLESKY = 128
+
+
 @njit(cache=True)
 def _cholesky(M, min_pivot):
     """The Cholesky factor of the symmetric M in its lower triangle (M is overwritten); False if a
-    pivot is at most ``min_pivot`` times the largest diagonal entry (M not positive definite enough)."""
+    pivot is at most ``min_pivot`` times the largest diagonal entry (M not positive definite enough).
+    (The pivots are the squared diagonal entries of the factor.)"""
     p = M.shape[0]
     tiny = 0.0
     for q in range(p):
         tiny = max(tiny, M[q, q])
     tiny *= min_pivot
+    if p >= LAPACK_CHOLESKY:
+        try:
+            L = np.linalg.cholesky(M)
+        except Exception:        # not positive definite, or not finite
+            return False
+        for k in range(p):
+            if not L[k, k] * L[k, k] > tiny:
+                return False
+        M[:, :] = L
+        return True
     for k in range(p):
         piv = M[k, k]
         for j in range(k):

@@ -21,6 +21,24 @@ def _saddle_arrays(L, d1, d2):
 
 
 @njit(cache=True)
+def _grown(X, need):
+    """``X`` with at least ``need`` rows: doubled (zeros appended) as often as it takes. The records
+    of a path grow with the critical points it visits (a rank-r path visits about r + 2 of them),
+    instead of being allocated for ``max_saddles`` d1 x d2 products up front."""
+    while X.shape[0] < need:
+        X = np.concatenate((X, np.zeros_like(X)))
+    return X
+
+
+@njit(cache=True)
+def _room(saddles, ns):
+    """The record ``saddles`` (:func:`_saddle_arrays`) with room for saddle number ``ns``."""
+    SW, Sloss, Srank, Srate, Smult = saddles
+    return (_grown(SW, ns + 1), _grown(Sloss, ns + 1), _grown(Srank, ns + 1), _grown(Srate, ns + 1),
+            _grown(Smult, ns + 1))
+
+
+@njit(cache=True)
 def _visit(theta, Ms, Vs, n, d1, w, d2, lam, mult, min_rate, gscale, level, max_saddles, saddles, ns, status,
            last_norm):
     """Record the critical point ``theta`` (inner width ``w``, escape rate ``lam``, multiplicity
@@ -223,15 +241,14 @@ def limit_path_narrow(delta0, carry, seed, Ms, Vs, n, d1, d, d2, gscale, tscale,
     strict local minimum at width k + 1 (``narrow`` of :func:`transit`: the symmetry is GL(k + 1)).
     """
     np.random.seed(seed)
-    L = max_saddles + 1
-    saddles = _saddle_arrays(L, d1, d2)
+    saddles = _saddle_arrays(1, d1, d2)     # grown as the path visits critical points (_room)
     SW, Sloss, Srank, Srate, Smult = saddles
     w = np.int64(0)
     theta = np.zeros(0)
     delta = delta0.copy()
     orient = np.eye(d)                     # the factors in the original inner coordinates: (A L, L^T B)
-    Sth = np.zeros((L, (d1 + d2) * d))      # theta (padded) and L at each critical point
-    SL = np.zeros((L, d, d))
+    Sth = np.zeros((1, (d1 + d2) * d))      # theta (padded) and L at each critical point
+    SL = np.zeros((1, d, d))
     E = np.empty((d1, d2))
     ns = np.int64(0)
     status = np.int64(CONVERGED)
@@ -272,6 +289,10 @@ def limit_path_narrow(delta0, carry, seed, Ms, Vs, n, d1, d, d2, gscale, tscale,
                     n_new += 1
             if cut <= 0.0:
                 n_new += abs(d1 - d2)
+        saddles = _room(saddles, ns)
+        SW, Sloss, Srank, Srate, Smult = saddles
+        Sth = _grown(Sth, ns + 1)
+        SL = _grown(SL, ns + 1)
         ns, rank, status, ends, last_norm = _visit(theta, Ms, Vs, n, d1, w, d2, lam, n_act + (d - w) * n_new,
                                                    min_rate, gscale, level, max_saddles, saddles, ns, status,
                                                    last_norm)
@@ -342,8 +363,7 @@ def limit_path(delta0, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_s
     np.random.seed(seed)
     pa = d1 * d
     p = pa + d * d2
-    L = max_saddles + 1
-    saddles = _saddle_arrays(L, d1, d2)
+    saddles = _saddle_arrays(1, d1, d2)     # grown as the path visits critical points (_room)
     SW, Sloss, Srank, Srate, Smult = saddles
     theta = np.zeros(p)
     delta = delta0.copy()
@@ -364,6 +384,8 @@ def limit_path(delta0, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_s
         for q in range(p):
             if w[q] >= cut:
                 mult += 1
+        saddles = _room(saddles, ns)
+        SW, Sloss, Srank, Srate, Smult = saddles
         ns, rank, status, ends, last_norm = _visit(theta, Ms, Vs, n, d1, d, d2, lam, mult, min_rate, gscale, level,
                                                    max_saddles, saddles, ns, status, last_norm)
         if ends:
