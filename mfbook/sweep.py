@@ -45,7 +45,7 @@ from .connectivity import KINDS, connectivity
 from .references import min_nuclear_norm_batch, min_rank_batch, rank_k_fit_batch, rank_one_feasible
 from .seeding import generator
 
-__all__ = ["Sweep", "default_repeats", "sample_problems", "classify_batch", "train_batch",
+__all__ = ["Sweep", "default_repeats", "sample_problems", "connected_problem", "classify_batch", "train_batch",
            "gradient_descent_compact", "phase_transition", "transition_curves", "save_record",
            "load_record", "rerun_record", "first_residual_gap", "theorem3_check", "omega_k_stage",
            "seeded_exit_times", "KINDS"]
@@ -110,6 +110,45 @@ def sample_problems(ranks=(1, 2, 3), sizes=range(1, 17), repeats: int | None = N
     order = np.argsort(keys, axis=1)
     mask = (np.argsort(order, axis=1) < n[:, None]).reshape(R, d, d)
     return rank, n, truth, mask
+
+
+def connected_problem(d: int, n: int, rank: int = 3, seed=0):
+    """A random :math:`d \\times d` completion problem of rank ``rank`` whose observed entries are
+    connected: the research-scale problems of the appendix on the transition at scale.
+
+    The ground truth is :math:`M^\\star = UV^\\top/\\sqrt r`, :math:`U, V` standard Gaussian
+    :math:`d \\times r` (entries of variance 1); ``n`` positions are drawn uniformly without
+    replacement, again until the bipartite graph of the observed entries is connected (every row and
+    column observed, one component: chapter 2). The threshold where ``n`` equals the dimension of the
+    rank-:math:`r` matrices is :math:`n = 2rd - r^2`.
+
+    Parameters
+    ----------
+    d, n, rank : int
+        Size, number of observed entries (from :math:`2d - 1`, the fewest that connect, to
+        :math:`d^2`) and rank (from 1 to d).
+    seed : int or numpy.random.Generator
+
+    Returns
+    -------
+    problem : Completion
+    truth : ndarray, shape (d, d)
+
+    Explained in: the appendix "How the limit is computed" (the transition at scale).
+    """
+    d, n, rank = int(d), int(n), int(rank)
+    if d < 1 or not 1 <= rank <= d:
+        raise ValueError(f"rank must lie in 1..d, got d = {d}, rank = {rank}")
+    if not 2 * d - 1 <= n <= d * d:
+        raise ValueError(f"n must lie in {2 * d - 1}..{d * d} (connected observations), got {n}")
+    rng = generator(seed)
+    truth = rng.standard_normal((d, rank)) @ rng.standard_normal((rank, d)) / np.sqrt(rank)
+    while True:
+        mask = np.zeros(d * d, bool)
+        mask[rng.choice(d * d, n, replace=False)] = True
+        q = Completion.from_arrays(truth, mask.reshape(d, d))
+        if connectivity(q).kind == "connected":
+            return q, truth
 
 
 def classify_batch(values, masks) -> np.ndarray:
