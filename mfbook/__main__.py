@@ -82,8 +82,11 @@ def _complete(args) -> int:
     if args.init is None:
         if args.depth != 2:
             raise ValueError("the alpha -> 0 limit is computed for depth 2; give --init for deeper models")
-        W = small_init_limit(problem, seed=args.seed).W
+        res = small_init_limit(problem, seed=args.seed)
+        W = res.W
         how = "alpha -> 0 limit of gradient flow"
+        if res.status != "converged":     # then W is not a limit: say so (LimitResult.status)
+            how = f"NOT a limit: the limit solver's status is {res.status!r}; the matrix where it stopped"
     else:
         W = gradient_flow(problem, init_scale=args.init, seed=args.seed, depth=args.depth).W
         how = f"gradient flow from init scale {args.init:g}, depth {args.depth}"

@@ -15,6 +15,15 @@ def test_complete_prints_limit_and_references():
     assert "minimum nuclear norm 12.000000" in out.stdout
 
 
+def test_a_limit_that_is_not_settled_is_not_printed_as_a_limit():
+    """M_tree of chapter 2: a stage of its path crawls (status "not settled"), so the matrix printed
+    is labelled as not a limit."""
+    out = run("complete", "* -0.287 -0.675 *; * * * 0.763; * -0.024 * -0.018; * * -0.729 *", "--no-convex")
+    assert out.returncode == 0, out.stderr
+    assert "NOT a limit" in out.stdout and "'not settled'" in out.stdout
+    assert "alpha -> 0 limit of gradient flow" not in out.stdout
+
+
 def test_complete_with_finite_init_and_bad_input():
     out = run("complete", "1 2; 10 *", "--init", "1e-3", "--no-convex")
     assert out.returncode == 0 and "init scale 0.001" in out.stdout
