@@ -69,10 +69,10 @@ meets a larger top eigenspace is computed again on the narrow path carrying :mat
 directions at once. A run whose narrow transit does not settle within its budget (a stage that
 crawls) has status ``"not settled"``: training at :math:`\alpha = 10^{-15}, 10^{-30}, 10^{-60}` ends
 such runs at points that differ from each other and from any one candidate by far more than
-rounding, so the solver does not claim a limit there. Where the compiled loops serve the full width
-(up to ``_kernel.MAX_PARAMETERS`` parameters) the run is computed again at full width
-(``"full width"``), where, as in floating-point training, rounding errors seed the unused inner
-directions and end such a stage with a fit; larger runs end at the crawl, at once. A problem whose observed
+rounding, so the solver does not claim a limit there. A small run (up to 64 parameters, a 4 x 4
+problem has 32) is computed again at full width (``"full width"``), where, as in floating-point
+training, rounding errors seed the unused inner directions and end such a stage with a fit; larger
+runs end at the crawl, at once (a full-width pass costs a dense Hessian eigendecomposition per step). A problem whose observed
 entries fall into several components is computed one component at a time (``"components"``): the
 flow decouples on them (chapter 3), and their critical points are merged in the order of their
 escape rates, the factors in one common inner space. Newton steps fix :math:`W` but not the balance

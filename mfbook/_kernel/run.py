@@ -29,6 +29,12 @@ def _wider(X, L):
     return X
 
 
+#: a run whose narrow pass crawls is computed again at full width only up to this many parameters
+#: (a 4 x 4 problem has 32): its status is "not settled" either way, and at full width each step costs
+#: a dense Hessian eigendecomposition (p^3), which at d = 10 (200 parameters) made such a run slower
+#: than the authors' training recipe; larger runs end where the crawl stopped
+CRAWL_FULL_WIDTH = 64
+
 # the passes of limit_run, as mfbook.limit.LimitResult.method names them
 
 
@@ -51,11 +57,11 @@ def limit_run(delta0, start, seed, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale,
     compiled (else the code is ``NUMPY``).
 
     A narrow pass that crawls (a transit that does not reach a critical point within its budget) makes
-    the status ``NOT_SETTLED``, whatever follows: the full-width pass, where it runs compiled, gives
-    the end point of the flow with its unused inner directions seeded by rounding errors, a W that
-    fits the data, but not the alpha -> 0 limit, which training at ever smaller alpha approaches at
-    best logarithmically (chapter "How the limit is computed"); where the full width is too large to
-    run compiled, the run ends there, with the crawling stage's end point.
+    the status ``NOT_SETTLED``, whatever follows: up to ``CRAWL_FULL_WIDTH`` parameters the full-width
+    pass gives the end point of the flow with its unused inner directions seeded by rounding errors,
+    a W that fits the data but is not the alpha -> 0 limit (training at ever smaller alpha leaves such
+    a stage at ever other places: the appendix "The transition at research scale"); larger runs end
+    there, with the crawling stage's end point.
 
     Returns what :func:`limit_path` returns, with the pass that gave it before the code (``DONE``,
     a stage, or ``NUMPY``)."""
@@ -64,6 +70,7 @@ def limit_run(delta0, start, seed, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale,
     have = delta0.size > 0
     stage = start
     crawled = start == FULL        # (the first pass reaches FULL only through a crawl)
+    crawl_full = full_ok and (d1 + d2) * d <= CRAWL_FULL_WIDTH
     while True:
         if stage == START:
             if components(Ms, d1, d2)[1] > 1:
@@ -73,7 +80,7 @@ def limit_run(delta0, start, seed, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale,
                 delta0, np.bool_(False), seed, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_saddles, *method)
             if end == DONE:
                 return th, SW, Sl, Sr, Sra, Smu, ns, st, NARROW, DONE
-            if end == CRAWLS and not full_ok:
+            if end == CRAWLS and not crawl_full:
                 return th, SW, Sl, Sr, Sra, Smu, ns, NOT_SETTLED, NARROW, DONE
             stage = CARRY if end == DEGENERATE else FULL
             crawled = end == CRAWLS
@@ -87,7 +94,7 @@ def limit_run(delta0, start, seed, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale,
             if end == DONE:
                 return th, SW, Sl, Sr, Sra, Smu, ns, st, BY_COMPONENTS, DONE
             crawled = end == CRAWLS
-            if crawled and not full_ok:
+            if crawled and not crawl_full:
                 return th, SW, Sl, Sr, Sra, Smu, ns, NOT_SETTLED, BY_COMPONENTS, DONE
             stage = FULL_CARRY if end == DEGENERATE else FULL
         elif stage == CARRY:
@@ -96,7 +103,7 @@ def limit_run(delta0, start, seed, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale,
             if end == DONE:
                 return th, SW, Sl, Sr, Sra, Smu, ns, st, NARROW_CARRYING, DONE
             crawled = end == CRAWLS
-            if crawled and not full_ok:
+            if crawled and not crawl_full:
                 return th, SW, Sl, Sr, Sra, Smu, ns, NOT_SETTLED, NARROW_CARRYING, DONE
             stage = FULL_CARRY    # a carried run that still needs the full width does all of it carrying
         else:
