@@ -28,8 +28,8 @@ that limit path instead of a finite-:math:`\\alpha` run:
 The readable statement of this algorithm, for one problem at full width with SciPy, is
 :func:`mfbook.saddle_to_saddle.saddle_to_saddle` (the reference); it computes ``record=True``
 (the transits, for plotting), the problems the compiled kernel does not serve (without numba, or
-a full-width pass above 512 parameters; each run with its own seed, independent of its
-batch-mates), and it is the oracle of the compiled path in ``tests/test_saddle_to_saddle.py``.
+a full-width pass of 513 to 4096 parameters -- beyond, such a run is ``"not settled"`` --; each run
+with its own seed, independent of its batch-mates), and it is the oracle of the compiled path in ``tests/test_saddle_to_saddle.py``.
 That test says where the two agree (to rounding level where each critical point is isolated up
 to the symmetries) and why they may differ: the compiled path stops at a gradient of
 :math:`10^{-6}` and lands on the critical point by Newton, which on a continuum of minima is off the
@@ -119,6 +119,11 @@ _SNAP_AFTER = 10     # ... once it has taken this many steps; after a failed att
 _POLISH_TOL = 1e-14  # the Newton polish stops once the gradient is below this (relative): rounding level
 _SNAP_MAX_P = 256    # not for more parameters than this: a dense pseudo-inverse of the Hessian
                      # (p^3) then costs more than the integrator steps it saves
+_REFERENCE_MAX_P = 4096  # an escape that needs two new inner directions at once (an exact tie of the
+                         # residual gradient's top singular values) is followed at full width by the
+                         # reference, with a dense eigendecomposition of the p x p Hessian at each
+                         # critical point: 4096 parameters (d = 45) take seconds and 134 MB each, d = 100
+                         # would take half an hour and 3.2 GB; above this such a run is "not settled"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,7 +241,10 @@ def _compiled_batch(batch, problems, seeds, limit, rtol, powers):
         results.append(LimitResult(q, W[r], A[r], B[r], saddles, [], K.codes.STATUS_NAMES[status[r]],
                                    K.codes.ROUTE_NAMES[route[r]]))
     for r in (np.flatnonzero(code == K.codes.NUMPY) if code.any() else ()):
-        results[r] = _by_reference(problems[r], powers[r], int(seeds[r]), batch.d, rtol, limit, False)
+        if batch.p > _REFERENCE_MAX_P:    # a dense p x p Hessian per critical point: not followed
+            results[r] = _not_followed(problems[r], batch.d)
+        else:
+            results[r] = _by_reference(problems[r], powers[r], int(seeds[r]), batch.d, rtol, limit, False)
     return results
 
 
@@ -318,6 +326,18 @@ def small_init_limit_batch(problems, seed=0, width: int | None = None, rtol: flo
         values = values / (4.0 ** powers)[:, None, None]
     batch = _Batch(values, np.stack([q.mask for q in problems]), d)
     return _compiled_batch(batch, problems, seeds, limit, rtol, powers)
+
+
+def _not_followed(problem, width):
+    """The result of a run that the solver does not follow (``_REFERENCE_MAX_P``): status "not settled",
+    W = 0, and the origin as its only critical point (loss, escape rate and multiplicity there)."""
+    q = problem
+    E0 = (2.0 / q.n_observed) * q.values
+    s = np.linalg.svd(E0, compute_uv=False)
+    origin = Saddle(np.zeros(q.shape), float(np.sum(q.values ** 2) / q.n_observed), 0, float(s[0]),
+                    int(width * np.sum(s >= s[0] * (1 - _EIG_GROUP))))
+    A, B = np.zeros((q.shape[0], width)), np.zeros((width, q.shape[1]))
+    return LimitResult(q, A @ B, A, B, [origin], [], "not settled", "reference")
 
 
 def _by_reference(problem, k, seed, width, rtol, limit, record):

@@ -243,3 +243,17 @@ def test_a_crawl_is_not_reported_as_converged():
         q = res.problem
         _, grads = mfbook.loss_gradient([res.A, res.B], q.values, q.mask)
         assert res.status != "converged" or max(np.abs(g).max() for g in grads) < 1e-8 * q.scale
+
+
+def test_an_exact_tie_beyond_the_dense_reference_is_not_settled_not_a_long_run():
+    """The identity, fully observed: every singular value of the residual gradient ties, so the escape
+    needs all inner directions at once, which only the full-width reference follows, with a dense
+    Hessian per critical point. At 20 x 20 it does (the identity, from one plateau); at 50 x 50
+    (5000 parameters, 200 MB per Hessian) the run is reported "not settled" at the origin, at once,
+    instead of a run of many minutes."""
+    small = small_init_limit(Completion.from_arrays(np.eye(20), np.ones((20, 20), bool)))
+    assert small.status == "converged" and small.method == "reference" and small.ranks == [0, 20]
+    np.testing.assert_allclose(small.W, np.eye(20), atol=1e-8)
+    big = small_init_limit(Completion.from_arrays(np.eye(50), np.ones((50, 50), bool)))
+    assert big.status == "not settled" and big.ranks == [0] and not big.W.any()
+    assert big.saddles[0].multiplicity == small.saddles[0].multiplicity * 50 ** 2 // 20 ** 2
