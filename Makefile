@@ -77,6 +77,7 @@ pdf: $(STAMP) $(VENV)/.installed-pdf
 bench: $(STAMP)
 	$(BIN)/python benchmarks/limit.py
 	$(BIN)/python benchmarks/sweep.py
+	$(BIN)/python benchmarks/scale.py
 	$(BIN)/python benchmarks/widgets.py
 
 clean:
