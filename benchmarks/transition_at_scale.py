@@ -1,6 +1,6 @@
 """The phase transition at research scale: d = 30 ... 100, rank 3, stored for the book.
 
-Run:  .venv/bin/python benchmarks/transition_at_scale.py [--repeats N]   (default 16; about 10 minutes on
+Run:  .venv/bin/python benchmarks/transition_at_scale.py [--repeats N]   (default 16; about two minutes on
       2 cores)
 
 For each d in DIMS and each ratio in RATIOS, ``repeats`` problems of

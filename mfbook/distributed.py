@@ -13,7 +13,7 @@ and each chunk receives the explicit list of its runs' seeds, so a run starts fr
 initialization wherever it lands; and a run's result does not depend on the other runs of its batch
 (:func:`mfbook.small_init_limit_batch`, :func:`mfbook.gradient_descent_batch`).
 
-Explained in: the appendix "How the limit is computed" (running the sweep on a cluster).
+Explained in: the appendix "The transition at research scale" (running the sweep on a cluster).
 """
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ def run_in_chunks(function, arrays, seed=0, executor=None, chunk_size=None, **op
         If ``chunk_size`` is not a whole number >= 1, or the arrays differ in length. A task's
         exception is raised here, after the tasks not yet started are cancelled.
 
-    Explained in: the appendix "How the limit is computed" (running the sweep on a cluster).
+    Explained in: the appendix "The transition at research scale" (running the sweep on a cluster).
     """
     _check_executor(executor)
     chunk_size = _check_chunk_size(chunk_size)

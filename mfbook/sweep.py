@@ -134,7 +134,7 @@ def connected_problem(d: int, n: int, rank: int = 3, seed=0):
     problem : Completion
     truth : ndarray, shape (d, d)
 
-    Explained in: the appendix "How the limit is computed" (the transition at scale).
+    Explained in: the appendix "The transition at research scale".
     """
     d, n, rank = int(d), int(n), int(rank)
     if d < 1 or not 1 <= rank <= d:
