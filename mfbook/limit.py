@@ -29,7 +29,8 @@ The readable statement of this algorithm, for one problem at full width with Sci
 :func:`mfbook.saddle_to_saddle.saddle_to_saddle` (the reference); it computes ``record=True``
 (the transits, for plotting), the problems the compiled kernel does not serve (without numba, or
 a full-width pass of 513 to 4096 parameters -- beyond, such a run is ``"not settled"`` --; each run
-with its own seed, independent of its batch-mates), and it is the oracle of the compiled path in ``tests/test_saddle_to_saddle.py``.
+with its own seed, independent of its batch-mates), and it is the oracle of the compiled path in
+``tests/test_saddle_to_saddle.py``.
 That test says where the two agree (to rounding level where each critical point is isolated up
 to the symmetries) and why they may differ: the compiled path stops at a gradient of
 :math:`10^{-6}` and lands on the critical point by Newton, which on a continuum of minima is off the
@@ -67,12 +68,13 @@ sizes do not depend on :math:`\\delta`: the error is measured on :math:`\\theta`
 meets a larger top eigenspace is computed again on the narrow path carrying :math:`\\delta`
 (``method`` ``"narrow carrying"``), or at full width carrying it where an escape needs two new inner
 directions at once. A run whose narrow transit does not settle within its budget (a stage that
-crawls) has status ``"not settled"``: training at :math:`\alpha = 10^{-15}, 10^{-30}, 10^{-60}` ends
-such runs at points that differ from each other and from any one candidate by far more than
-rounding, so the solver does not claim a limit there. A small run (up to 64 parameters, a 4 x 4
-problem has 32) is computed again at full width (``"full width"``), where, as in floating-point
-training, rounding errors seed the unused inner directions and end such a stage with a fit; larger
-runs end at the crawl, at once (a full-width pass costs a dense Hessian eigendecomposition per step). A problem whose observed
+crawls) has status ``"not settled"``: whether the stage ends at a critical point or runs off is not
+decided within the budget, and floating-point training from :math:`\alpha = 10^{-15}` and
+:math:`10^{-30}` ends such runs at points O(1) apart (``tests/test_crawl.py``), so the solver does not
+claim a limit there. A small run (up to 64 parameters, a 4 x 4 problem has 32) is computed again at
+full width (``"full width"``), where, as in floating-point training, rounding errors seed the unused
+inner directions and end such a stage with a fit; larger runs end at the crawl, at once (a
+full-width pass costs a dense Hessian eigendecomposition per step). A problem whose observed
 entries fall into several components is computed one component at a time (``"components"``): the
 flow decouples on them (chapter 3), and their critical points are merged in the order of their
 escape rates, the factors in one common inner space. Newton steps fix :math:`W` but not the balance
@@ -122,7 +124,7 @@ _SNAP_MAX_P = 256    # not for more parameters than this: a dense pseudo-inverse
 _REFERENCE_MAX_P = 4096  # an escape that needs two new inner directions at once (an exact tie of the
                          # residual gradient's top singular values) is followed at full width by the
                          # reference, with a dense eigendecomposition of the p x p Hessian at each
-                         # critical point: 4096 parameters (d = 45) take seconds and 134 MB each, d = 100
+                         # critical point: 4096 parameters (the 45 x 45 identity) take 20 s and 134 MB, d = 100
                          # would take half an hour and 3.2 GB; above this such a run is "not settled"
 
 

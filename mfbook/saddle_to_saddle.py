@@ -30,10 +30,10 @@ full inner width :math:`d`, always carrying the initial direction :math:`\delta 
    (pseudo-inverse of the Hessian) polish the critical point, and the path goes back to 1.
 4. **Crawl and unbounded growth.** A transit that does not settle within its budget (time
    :math:`200\log(10^9)/\lambda_1` or 5000 steps) ends the path as ``"not settled"``: the flow crawls,
-   and where it would end as :math:`\alpha \to 0` is not settled (training at :math:`\alpha = 10^{-15},
-   10^{-30}, 10^{-60}` ends at different points on such problems). A plateau of the same rank as the
-   one before and not half its loss (no progress) ends it as ``"stalled"``, or as ``"unbounded"`` if
-   the factors grew meanwhile (the infimum is not attained). Factors larger than
+   and where it would end as :math:`\alpha \to 0` is not settled (floating-point training from
+   :math:`\alpha = 10^{-15}` and :math:`10^{-30}` ends such problems at points O(1) apart). A plateau
+   of the same rank as the one before and not half its loss (no progress) ends it as ``"stalled"``,
+   or as ``"unbounded"`` if the factors grew meanwhile (the infimum is not attained). Factors larger than
    :math:`10^3` times the size of a fit end the path as ``"unbounded"`` at once.
 
 Every tolerance is relative to the data's scale (scaling :math:`M` by :math:`c` scales :math:`\theta` by

@@ -11,9 +11,9 @@ compiles a function again for every literal value it is called with.)
 REACHED, TIMEOUT, UNBOUNDED = 0, 1, 2
 
 #: how a path ended (the third status is UNBOUNDED, above; the fourth, NOT_SETTLED: a stage of the
-#: narrow path crawled -- its transit did not reach a critical point within its budget -- and the
-#: alpha -> 0 limit of such a stage is not settled: training at alpha = 1e-15, 1e-30, 1e-60 ends at
-#: different points there, approaching any one of them at best logarithmically in alpha)
+#: narrow path crawled -- its transit did not reach a critical point within its budget -- and where
+#: the alpha -> 0 limit goes from there is not settled: floating-point training from alpha = 1e-15 and
+#: 1e-30 ends such runs at points O(1) apart, tests/test_crawl.py)
 CONVERGED, STALLED, NOT_SETTLED = 0, 1, 3
 
 #: a path is CONVERGED only where the gradient is below this fraction of its scale: Newton polishes

@@ -59,9 +59,9 @@ def limit_run(delta0, start, seed, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale,
     A narrow pass that crawls (a transit that does not reach a critical point within its budget) makes
     the status ``NOT_SETTLED``, whatever follows: up to ``CRAWL_FULL_WIDTH`` parameters the full-width
     pass gives the end point of the flow with its unused inner directions seeded by rounding errors,
-    a W that fits the data but is not the alpha -> 0 limit (training at ever smaller alpha leaves such
-    a stage at ever other places: the appendix "The transition at research scale"); larger runs end
-    there, with the crawling stage's end point.
+    a W that fits the data but is not the alpha -> 0 limit (floating-point training leaves such a stage
+    at places that depend on alpha and on rounding: the appendix "The transition at research
+    scale"); larger runs end there, with the crawling stage's end point.
 
     Returns what :func:`limit_path` returns, with the pass that gave it before the code (``DONE``,
     a stage, or ``NUMPY``)."""
