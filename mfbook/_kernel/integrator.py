@@ -7,7 +7,7 @@ from numba import njit
 
 from .codes import REACHED, TIMEOUT, UNBOUNDED
 from .linalg import _sumsq
-from .loss import _loss, _loss_into, _rhs
+from .loss import _loss, _loss_into, _rhs, _rhs_observed
 from .newton import _convex_up_to_symmetry, newton_snap
 
 
@@ -19,7 +19,7 @@ def _dop853_step(y, f, h, Ms, Vs, d1, d, d2, p, dw, rtol, atol, Atab, Bw, E3, E5
     accepted when it is at most 1). The norm is scipy's for DOP853. ``work`` comes from
     :func:`_work`. Stage sums run over the stages in order (zero coefficients skipped), along
     contiguous rows of ``K``."""
-    E, dE, acc, acc3 = work
+    E, dE, acc, acc3, oi, oj, Eo = work
     S = Bw.size
     P2 = y.size
     K[0] = f
@@ -34,7 +34,10 @@ def _dop853_step(y, f, h, Ms, Vs, d1, d, d2, p, dw, rtol, atol, Atab, Bw, E3, E5
         out = ys if s < S else y_new
         for q in range(P2):
             out[q] = y[q] + h * acc[q]
-        _rhs(out, Ms, Vs, d1, d, d2, p, dw, K[s], E, dE)
+        if oi.size > 0:
+            _rhs_observed(out, Ms, Vs, oi, oj, d1, d, d2, p, K[s], Eo)
+        else:
+            _rhs(out, Ms, Vs, d1, d, d2, p, dw, K[s], E, dE)
     acc[:p] = 0.0
     acc3[:] = 0.0
     for j in range(S + 1):
@@ -53,10 +56,23 @@ def _dop853_step(y, f, h, Ms, Vs, d1, d, d2, p, dw, rtol, atol, Atab, Bw, E3, E5
     return err if np.isfinite(err) else np.inf
 
 
+#: the right-hand side runs on the observed entries only (:func:`_rhs_observed`, the same numbers)
+#: where there are at least this many entries and at most a sixth of them are observed (measured
+#: here: at 40% of a 200 x 200 problem the scattered loops took 1.9 times the dense ones; at 3%,
+#: a third)
+SPARSE_MIN_ENTRIES, SPARSE_MAX_FRACTION = 100, 1.0 / 6.0
+
+
 @njit(cache=True)
-def _work(d1, d2, P2, p):
-    """Work space of :func:`_dop853_step`."""
-    return np.empty((d1, d2)), np.empty((d1, d2)), np.empty(P2), np.empty(p)
+def _work(d1, d2, P2, p, Ms, dw):
+    """Work space of :func:`_dop853_step`, with the rows and columns of the observed entries (``Ms``
+    nonzero) where the right-hand side runs on them alone (no carried direction, ``dw`` = 0, and a
+    sparse pattern: ``SPARSE_MIN_ENTRIES``, ``SPARSE_MAX_FRACTION``), else none."""
+    rows, cols = np.nonzero(Ms)
+    if dw > 0 or d1 * d2 < SPARSE_MIN_ENTRIES or rows.size > SPARSE_MAX_FRACTION * d1 * d2:
+        rows, cols = rows[:0], cols[:0]
+    return (np.empty((d1, d2)), np.empty((d1, d2)), np.empty(P2), np.empty(p), rows, cols,
+            np.empty(rows.size))
 
 
 @njit(cache=True)
@@ -75,7 +91,7 @@ def transit(y0, Ms, Vs, d1, d, d2, n, dw, rate, rtol, atol, g0, big, t_limit, ws
     S = Bw.size
     y = y0.copy()
     f = np.empty(P2)
-    work = _work(d1, d2, P2, p)
+    work = _work(d1, d2, P2, p, Ms, dw)
     _rhs(y, Ms, Vs, d1, d, d2, p, dw, f, work[0], work[1])
     K = np.empty((S + 1, P2))
     ys = np.empty(P2)
@@ -172,7 +188,7 @@ def flow(y0, Ms, Vs, d1, d, d2, n, rtol, atol, t_max, tol, Atab, Bw, E3, E5, exp
     y_try = np.empty(p)
     f = np.empty(p)
     y = y0.copy()
-    work = _work(d1, d2, p, p)
+    work = _work(d1, d2, p, p, Ms, 0)
     _rhs(y, Ms, Vs, d1, d, d2, p, 0, f, work[0], work[1])
     nfev = 1
     T = np.empty(256)
