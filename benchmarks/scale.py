@@ -2,11 +2,11 @@
 
 Run:  .venv/bin/python benchmarks/scale.py [--quick]
 
-The problems (``mfbook.sweep.connected_problem``): a d x d ground truth of rank 3, the product of two
-Gaussian factors (scaled by 1/sqrt(3)), and n entries observed uniformly at random, drawn again until
-the observed entries form one connected bipartite graph (every row and column observed); n is either
-40% of the entries or the threshold n = 2rd - r^2 (the dimension of the rank-r matrices, the fewest
-entries that can determine one). Each (d, regime) has its own seed, so the table is reproducible.
+The problems (``mfbook.sweep.connected_problems``, the stream seeded by (d, n)): a d x d ground truth
+of rank 3, the product of two Gaussian factors (scaled by 1/sqrt(3)), and n entries observed
+uniformly at random, drawn again until the observed entries form one connected bipartite graph
+(every row and column observed); n is either 40% of the entries or the threshold n = 2rd - r^2 (the
+dimension of the rank-r matrices, the fewest entries that can determine one).
 
 For every problem it prints the time of ``mfbook.small_init_limit``, its status and method, and
 the largest error on the observed entries relative to the largest observed entry; for the first
@@ -32,7 +32,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mfbook  # noqa: E402
-from mfbook.sweep import connected_problem  # noqa: E402
+from mfbook.sweep import connected_problems  # noqa: E402
 from recipe import recipe  # noqa: E402
 
 RANK = 3
@@ -41,12 +41,6 @@ RANK = 3
 def threshold(d, r=RANK):
     """2rd - r^2: the dimension of the d x d matrices of rank r."""
     return 2 * r * d - r * r
-
-
-def problem(d, n, rng, r=RANK):
-    """A d x d rank-r truth and a connected random pattern of n observed entries
-    (:func:`mfbook.sweep.connected_problem`)."""
-    return connected_problem(d, n, r, rng)
 
 
 def fit_error(res, q):
@@ -62,12 +56,12 @@ def solve(q):
 
 def peak_memory(d):
     """Peak resident memory (MB) of a fresh process after import, and after one d x d solve."""
-    code = ("import resource, sys, numpy as np; sys.path.insert(0, %r); import scale, mfbook; "
+    code = ("import resource, mfbook; from mfbook.sweep import connected_problem; "
             "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
-            "q, _ = scale.problem(%d, int(0.4 * %d ** 2), np.random.default_rng(3)); "
+            "q, _ = connected_problem(%d, int(0.4 * %d ** 2), 3, 3); "
             "res = mfbook.small_init_limit(q); "
             "print(before / 1024, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, res.status)"
-            % (os.path.dirname(os.path.abspath(__file__)), d, d))
+            % (d, d))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     before, after, status = out.stdout.split()[-3:]
     return float(before), float(after), status
@@ -84,9 +78,7 @@ def main(quick=False):
     for d, count in plan:
         for regime in ("40%", "threshold"):
             n = int(round(0.4 * d * d)) if regime == "40%" else threshold(d)
-            rng = np.random.default_rng([d, n])
-            for i in range(count):
-                q, _ = problem(d, n, rng)
+            for i, (q, _) in enumerate(connected_problems(d, n, count, RANK)):
                 res, seconds = solve(q)
                 err = fit_error(res, q)
                 rec, ratio = "", ""

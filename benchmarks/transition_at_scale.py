@@ -3,14 +3,13 @@
 Run:  .venv/bin/python benchmarks/transition_at_scale.py [--repeats N]   (default 16; about two minutes on
       2 cores)
 
-For each d in DIMS and each ratio in RATIOS, ``repeats`` problems of
-:func:`mfbook.sweep.connected_problem` with n = round(ratio * (2rd - r^2)) observed entries (seeded by
-(d, n)), and the small-initialization limit of each (``mfbook.small_init_limit_batch``, seed 0, 1, ...).
-Each run's outcome: 0 "ground truth" (converged, and W equals the rank-3 truth to 1e-6 of its largest
-entry: above the threshold the truth is the only rank-3 completion of a generic problem, so this is
-the minimum rank), 1 "converged elsewhere", 2 "not settled" (a stage of the path crawls), 3 any other
-status. The outcomes are written to chapters/data/transition_scale.npz with the settings; the
-appendix chapter draws them and recomputes a few of them live.
+For each d in DIMS and each ratio in RATIOS, the first ``repeats`` problems of
+:func:`mfbook.sweep.connected_problems` with n = round(ratio * (2rd - r^2)) observed entries, and the
+small-initialization limit of each (``mfbook.small_init_limit_batch``, seed 0, 1, ...). Each run's
+outcome is :func:`mfbook.sweep.scale_outcome`: 0 "ground truth", 1 "converged elsewhere", 2 "not
+settled" (a stage of the path crawls), 3 any other status. The outcomes are written to
+chapters/data/transition_scale.npz with the settings; the appendix chapter draws them and recomputes
+a few of them live.
 """
 import os
 import sys
@@ -19,7 +18,7 @@ import time
 import numpy as np
 
 import mfbook
-from mfbook.sweep import connected_problem
+from mfbook.sweep import connected_problems, scale_outcome
 
 DIMS = (30, 50, 70, 100)
 RATIOS = (1.0, 1.25, 1.5, 1.75, 2.0, 2.25, 2.5, 3.0)
@@ -27,20 +26,12 @@ RANK = 3
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "chapters", "data", "transition_scale.npz")
 
 
-def outcome(res, truth):
-    """The outcome code of one run (module docstring)."""
-    if res.status == "converged":
-        return 0 if np.abs(res.W - truth).max() <= 1e-6 * np.abs(truth).max() else 1
-    return 2 if res.status == "not settled" else 3
-
-
 def runs(d, ratio, repeats):
-    """The outcomes of the runs at one (d, ratio), and the number n of observed entries."""
+    """The outcome codes of the runs at one (d, ratio), and the number n of observed entries."""
     n = int(round(ratio * (2 * RANK * d - RANK * RANK)))
-    rng = np.random.default_rng([d, n])
-    pairs = [connected_problem(d, n, RANK, rng) for _ in range(repeats)]
+    pairs = connected_problems(d, n, repeats, RANK)
     results = mfbook.small_init_limit_batch([q for q, _ in pairs], seed=0)
-    return n, np.array([outcome(r, t) for r, (_, t) in zip(results, pairs)])
+    return n, np.array([scale_outcome(r, t) for r, (_, t) in zip(results, pairs)])
 
 
 def main(repeats=16):

@@ -45,7 +45,8 @@ from .connectivity import KINDS, connectivity
 from .references import min_nuclear_norm_batch, min_rank_batch, rank_k_fit_batch, rank_one_feasible
 from .seeding import generator
 
-__all__ = ["Sweep", "default_repeats", "sample_problems", "connected_problem", "classify_batch", "train_batch",
+__all__ = ["Sweep", "default_repeats", "sample_problems", "connected_problem", "connected_problems",
+           "SCALE_OUTCOMES", "scale_outcome", "classify_batch", "train_batch",
            "gradient_descent_compact", "phase_transition", "transition_curves", "save_record",
            "load_record", "rerun_record", "first_residual_gap", "theorem3_check", "omega_k_stage",
            "seeded_exit_times", "KINDS"]
@@ -149,6 +150,40 @@ def connected_problem(d: int, n: int, rank: int = 3, seed=0):
         q = Completion.from_arrays(truth, mask.reshape(d, d))
         if connectivity(q).kind == "connected":
             return q, truth
+
+
+def connected_problems(d: int, n: int, count: int, rank: int = 3):
+    """The first ``count`` problems of :func:`connected_problem` drawn from the generator seeded by
+    ``(d, n)``: the one convention by which the research-scale benchmarks, the stored transition and
+    its live rerun, and the tests name a problem (problem ``k`` of the stream for ``(d, n)``).
+
+    Returns
+    -------
+    list of (Completion, ndarray)
+        Each problem with its ground truth.
+
+    Explained in: the appendix "The transition at research scale".
+    """
+    rng = np.random.default_rng([int(d), int(n)])
+    return [connected_problem(d, n, rank, rng) for _ in range(int(count))]
+
+
+#: the outcomes of a research-scale run (:func:`scale_outcome`), by code
+SCALE_OUTCOMES = ("ground truth", "converged elsewhere", "not settled", "other status")
+
+
+def scale_outcome(result, truth) -> int:
+    """The outcome of a small-initialization limit ``result`` on a problem with ground truth ``truth``,
+    as an index into :data:`SCALE_OUTCOMES`: 0 converged at the truth (W equal to it to 1e-6 of its
+    largest entry: Newton polishes to about 1e-14, and above the sampling threshold the truth is the
+    only rank-r completion of a generic problem), 1 converged elsewhere, 2 not settled, 3 any other
+    status.
+
+    Explained in: the appendix "The transition at research scale".
+    """
+    if result.status == "converged":
+        return 0 if np.abs(result.W - truth).max() <= 1e-6 * np.abs(truth).max() else 1
+    return 2 if result.status == "not settled" else 3
 
 
 def classify_batch(values, masks) -> np.ndarray:

@@ -25,21 +25,18 @@ import pytest
 
 import mfbook
 from mfbook.saddle_to_saddle import saddle_to_saddle
-from mfbook.sweep import connected_problem
+from mfbook.sweep import connected_problems
 
 RANK = 3
-# (d, n, index): problem number `index` of connected_problem's stream for that (d, n) (seeded by
-# (d, n), as in benchmarks/scale.py); at the threshold 2rd - r^2, at 40% sampling, and well sampled
+# (d, n, index): problem number `index` of connected_problems(d, n, ...), as in benchmarks/scale.py;
+# at the threshold 2rd - r^2, at 40% sampling, and well sampled
 THRESHOLD = [(10, 51, 0), (10, 51, 1), (10, 51, 3), (15, 81, 0), (15, 81, 2), (20, 111, 0)]
 CONVERGED = [(10, 40, 3), (20, 160, 0)]
 WELL_SAMPLED = (10, 80, 0)
 
 
 def _problem(d, n, index):
-    rng = np.random.default_rng([d, n])
-    for _ in range(index + 1):
-        q, _ = connected_problem(d, n, RANK, rng)
-    return q
+    return connected_problems(d, n, index + 1, RANK)[index][0]
 
 
 def _flow(q, alpha):
