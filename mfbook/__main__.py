@@ -60,7 +60,10 @@ def main(argv=None) -> int:
     c.add_argument("--depth", type=_depth, default=2, help="number of factors (default 2; >2 needs --init)")
     c.add_argument("--seed", type=_seed, default=0, help="seed of the initial direction")
     c.add_argument("--no-convex", action="store_true", help="skip the nuclear-norm reference (no cvxpy)")
+    sub.add_parser("compile", help="compile the fast solvers for this machine now (once; cached afterwards)")
     args = parser.parse_args(argv)
+    if args.command == "compile":
+        return _compile()
     try:
         return _complete(args)
     except (ValueError, TypeError) as err:
@@ -69,6 +72,44 @@ def main(argv=None) -> int:
     except Exception as err:   # a solver failure: one line, not a traceback
         print(f"error: {type(err).__name__}: {err}", file=sys.stderr)
         return 1
+
+
+def _compile() -> int:
+    """Compile the kernel in this process (numba caches it), one compiler at a time on the machine: a
+    second one waits for the first and then finds everything cached."""
+    import os
+    import time
+
+    os.environ["MFBOOK_COMPILE"] = "foreground"
+    from . import _kernel, gradient_flow, small_init_limit
+
+    start = time.perf_counter()
+    with _compile_lock(_kernel.limit_batch._cache._cache_path):
+        small_init_limit("1 2; 3 *")                  # one component: the narrow path
+        small_init_limit("1 *; * 2")                  # two components
+        gradient_flow("1 2; 3 *", init_scale=1e-3)
+    print(f"mfbook: the solvers are compiled for this machine ({time.perf_counter() - start:.0f} s)")
+    return 0
+
+
+def _compile_lock(folder):
+    """An exclusive lock on ``folder``/compiling.lock while this process holds it (released by the
+    system if the process dies); a no-op where there is no ``fcntl`` (Windows)."""
+    import contextlib
+    import os
+
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover
+        return contextlib.nullcontext()
+
+    @contextlib.contextmanager
+    def held():
+        with open(os.path.join(folder, "compiling.lock"), "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+
+    return held()
 
 
 def _complete(args) -> int:

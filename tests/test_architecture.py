@@ -3,7 +3,8 @@
 The import graph of mfbook (every ``from .x import ...`` / ``from . import x``, at the top of a module
 or inside a function) has no cycle, and no module imports a private (underscore) name of another,
 except inside the compiled kernel (the package ``mfbook._kernel``, whose modules share private
-helpers), which is itself private to the modules that drive it (``limit`` and ``training``)."""
+helpers), which is itself private to the modules that drive it (``limit`` and ``training``, and the command line,
+whose ``compile`` command compiles it)."""
 import ast
 import pathlib
 
@@ -11,7 +12,7 @@ import networkx as nx
 
 ROOT = pathlib.Path(__file__).resolve().parents[1] / "mfbook"
 KERNEL = "mfbook._kernel"
-DRIVERS = {"mfbook.limit", "mfbook.training"}   # the modules that call the compiled kernel
+DRIVERS = {"mfbook.limit", "mfbook.training", "mfbook.__main__"}   # the modules that call the compiled kernel
 
 
 def _in_kernel(name):

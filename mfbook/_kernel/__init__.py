@@ -29,8 +29,10 @@ import contextlib
 import hashlib
 import os
 import pathlib
+import subprocess
 import sys
 import tempfile
+import time
 
 from numba.core import caching, config
 
@@ -102,6 +104,73 @@ from .run import limit_batch, limit_run  # noqa: E402
 OPT_LEVEL = 1
 
 
+#: how the kernel is compiled when no cached machine code fits (the environment variable
+#: ``MFBOOK_COMPILE``): ``"background"`` (the default) -- a separate process compiles it (about a
+#: minute, on the other core) while :func:`ready` sends the calls elsewhere: single small problems to
+#: the readable reference solver, gradient flow to SciPy's integrator, and larger batches wait for it;
+#: ``"foreground"`` -- the calling process compiles it on first use (``python -m mfbook compile`` does
+#: this once for a machine; the Makefile and the tests do)
+COMPILE_MODES = ("background", "foreground")
+
+#: the compiled entry points each part needs: all of them cached means the part is ready
+_PARTS = {"limit": ("problem_scales", "component_counts", "limit_batch"), "flow": ("flow",)}
+_READY = set()
+_BACKGROUND = None      # the compiling process (subprocess.Popen), once started by this one
+
+
+def _cached(entry) -> bool:
+    """Does ``entry`` (a compiled function) have machine code here or in its cache that fits?"""
+    try:
+        return bool(entry.signatures) or bool(entry._cache._cache_file._load_index())
+    except Exception:  # pragma: no cover - a cache numba cannot read: it compiles anyway
+        return False
+
+
+def compile_mode() -> str:
+    mode = os.environ.get("MFBOOK_COMPILE", "background")
+    if mode not in COMPILE_MODES:
+        raise ValueError(f"MFBOOK_COMPILE must be one of {COMPILE_MODES}, got {mode!r}")
+    return mode
+
+
+def ready(part: str, wait: bool = False) -> bool:
+    """May the compiled ``part`` (``"limit"``: the limit solver, ``"flow"``: gradient flow) be called
+    now? True once its machine code is cached (or in ``"foreground"`` mode, where the call compiles it,
+    :func:`first_use`). Otherwise the first call starts the compile in a background process and says
+    so once on stderr, and it is False while that process works -- or, with ``wait``, it waits for
+    it (saying so) and is True. A background compile that fails falls back to the foreground."""
+    global _BACKGROUND
+    if part in _READY:
+        return True
+    if all(_cached(globals()[name]) for name in _PARTS[part]) or compile_mode() == "foreground":
+        _READY.add(part)
+        return True
+    if _BACKGROUND is None:
+        log = tempfile.NamedTemporaryFile("w+", prefix="mfbook-compile-", suffix=".log", delete=False)
+        env = dict(os.environ, MFBOOK_COMPILE="foreground")
+        _BACKGROUND = subprocess.Popen([sys.executable, "-m", "mfbook", "compile"], env=env,
+                                       stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                       start_new_session=True)
+        _BACKGROUND.log = log.name
+        _BACKGROUND.started = time.monotonic()
+        print("mfbook: compiling the fast solvers for this machine in a background process (first use "
+              "only, about a minute; cached afterwards). Meanwhile single problems go to the reference "
+              "solver and gradient flow to SciPy: the same answers, slower.", file=sys.stderr, flush=True)
+    if _BACKGROUND.poll() is None and wait:
+        print(f"mfbook: waiting for the compile started {time.monotonic() - _BACKGROUND.started:.0f} s ago "
+              "(a batch of problems is not worth the reference solver) ...", file=sys.stderr, flush=True)
+        _BACKGROUND.wait()
+    if _BACKGROUND.poll() is None:
+        return False
+    if _BACKGROUND.returncode != 0:
+        print(f"mfbook: the background compile failed (its output: {_BACKGROUND.log}); compiling here "
+              "instead", file=sys.stderr, flush=True)
+    elif not wait:
+        print("mfbook: the compiled solvers are ready", file=sys.stderr, flush=True)
+    _READY.update(_PARTS)
+    return True
+
+
 @contextlib.contextmanager
 def first_use(entry, what: str, how_long: str):
     """The first call of ``entry`` (a compiled entry point) in this process: if no cached machine code
@@ -133,5 +202,5 @@ def first_use(entry, what: str, how_long: str):
 #: passes of larger problems go to the reference, and gradient flow to scipy
 MAX_PARAMETERS = 512
 
-__all__ = ["codes", "component_counts", "first_use", "flow", "limit_batch", "limit_run", "problem_scales",
-           "LAPACK_CHOLESKY", "MAX_PARAMETERS"]
+__all__ = ["codes", "component_counts", "compile_mode", "first_use", "flow", "limit_batch", "limit_run",
+           "problem_scales", "ready", "LAPACK_CHOLESKY", "MAX_PARAMETERS"]

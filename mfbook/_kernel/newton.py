@@ -110,12 +110,3 @@ def _convex_up_to_symmetry(th, Ms, Vs, d1, d, d2):
     that it is a strict local minimum up to the symmetry; elsewhere, that the loss is locally convex
     across the orbits."""
     return _cholesky(_gauge_fixed(_hessian(th, Ms, Vs, d1, d, d2, th.size), th, d1, d, d2), 1e-10)
-
-
-@njit(cache=True)
-def newton_polish_batch(Theta, Ms, Vs, d1, d, d2, iters, gtiny):
-    """:func:`newton_polish` for every row of ``Theta``."""
-    out = np.empty_like(Theta)
-    for r in range(Theta.shape[0]):
-        out[r] = newton_polish(Theta[r], Ms[r], Vs[r], d1, d, d2, iters, gtiny[r], np.bool_(False))
-    return out
