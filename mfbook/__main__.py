@@ -84,9 +84,10 @@ def _compile() -> int:
     from . import _kernel, gradient_flow, small_init_limit
 
     start = time.perf_counter()
-    with _compile_lock(_kernel.limit_batch._cache._cache_path):
+    with _compile_lock(_kernel.limit_path_narrow._cache._cache_path):
         small_init_limit("1 2; 3 *")                  # one component: the narrow path
         small_init_limit("1 *; * 2")                  # two components
+        small_init_limit("1 0; 0 1")                  # a tied escape: the full width
         gradient_flow("1 2; 3 *", init_scale=1e-3)
     print(f"mfbook: the solvers are compiled for this machine ({time.perf_counter() - start:.0f} s)")
     return 0

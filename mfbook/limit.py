@@ -47,8 +47,8 @@ the flow, already close, converges to it. Newton steps solve with that gauge-fix
 the factors have full rank (Cholesky, or LU where it is not positive definite), else with the
 pseudo-inverse.
 
-The whole path runs compiled (:mod:`mfbook._kernel`, numba), each run on its own (the runs
-of a batch are shared out over the CPU cores). Two facts make it cheap:
+The whole path runs compiled (:mod:`mfbook._kernel`, numba), pass by pass (:func:`_passes`), each
+run on its own (the runs of a batch are shared out over the CPU cores). Two facts make it cheap:
 
 - carrying :math:`\\delta` doubles the work of a transit, and it only matters where an escape is
   degenerate: when the top eigenspace of :math:`-H` at a rank-:math:`k` saddle is just the orbit of
@@ -157,20 +157,123 @@ def _directions(shape, seeds, d):
 
 
 def _shared_out(per_run, fixed):
-    """``_kernel.limit_batch(*per_run, *fixed)`` (``per_run``: arrays with a row per run), in slices of 4
-    runs on one thread per core (``numba.get_num_threads()``); the outputs concatenated. Small slices,
-    because a few runs cost 100 times the median."""
+    """:func:`_runs` on every run (``per_run``: arrays with a row per run; ``fixed``: what the runs
+    share), in slices of 4 runs on one thread per core (``numba.get_num_threads()``; the compiled
+    passes release the GIL); the stacked outputs concatenated. Small slices, because a few runs cost
+    100 times the median."""
     R = len(per_run[0])
     workers = min(numba.get_num_threads(), R) if R > 1 else 1
     d1, d, d2 = fixed[:3]
-    with _kernel.first_use(_kernel.limit_batch, "the small-initialization limit solver", "about a minute"), \
+    with _kernel.first_use(_kernel.LIMIT_PASSES, "the small-initialization limit solver", "about a minute"), \
             _one_blas_thread((d1 + d2) * d):
         if workers == 1:
-            return _kernel.limit_batch(*per_run, *fixed)
+            return _runs(per_run, fixed)
         with ThreadPoolExecutor(workers) as pool:
-            parts = list(pool.map(lambda s: _kernel.limit_batch(*(x[s] for x in per_run), *fixed),
+            parts = list(pool.map(lambda s: _runs([x[s] for x in per_run], fixed),
                                   [slice(i, i + 4) for i in range(0, R, 4)]))
     return [np.concatenate(_padded(piece)) for piece in zip(*parts)]
+
+
+#: a run whose narrow pass crawls is computed again at full width only up to this many parameters
+#: (a 4 x 4 problem has 32): its status is "not settled" either way, and at full width each step costs
+#: a dense Hessian eigendecomposition (p^3), which at d = 10 (200 parameters) made such a run slower
+#: than the authors' training recipe; larger runs end where the crawl stopped
+CRAWL_FULL_WIDTH = 64
+
+
+def _passes(delta0, start, seed, Ms, Vs, n, pieces, gscale, tscale, wscale, d1, d, d2, rtol, max_saddles,
+            full_ok, method):
+    """The limit path of one run, pass by pass, each pass compiled (:mod:`mfbook._kernel`):
+
+    - observed entries in several components (``pieces`` > 1): ``limit_path_components``
+      (``BY_COMPONENTS``); otherwise ``limit_path_narrow`` without the initial direction (``NARROW``);
+    - a degenerate escape on the narrow path: narrow again, carrying it (``NARROW_CARRYING``);
+    - what still needs the full width (a stage that crawls, an escape into two new inner directions
+      at once): ``limit_path`` without carrying (``FULL_WIDTH``), then with it where an escape is
+      degenerate (``FULL_WIDTH_CARRYING``).
+
+    ``delta0`` is the initial direction, or empty when it has not been drawn yet (drawing it costs more
+    than the common first pass): then a run that needs it stops with the stage as its code, and the
+    caller calls again from that stage (``start``) with it. ``full_ok``: the full-width passes may run
+    compiled (else the code is ``NUMPY``: the reference follows the run).
+
+    A narrow pass that crawls (a transit that does not reach a critical point within its budget) makes
+    the status ``NOT_SETTLED``, whatever follows: up to :data:`CRAWL_FULL_WIDTH` parameters the
+    full-width pass gives the end point of the flow with its unused inner directions seeded by rounding
+    errors, a W that fits the data but is not the alpha -> 0 limit (floating-point training leaves such
+    a stage at places that depend on alpha and on rounding: the appendix "The transition at research
+    scale"); larger runs end there, with the crawling stage's end point.
+
+    Returns theta, the saddles' W, losses, ranks, rates and multiplicities, their number, the status,
+    the pass that gave the result and the code (``DONE``, a stage, or ``NUMPY``)."""
+    C, K = _kernel.codes, _kernel
+    have = delta0.size > 0
+    stage = start
+    crawled = start == C.FULL        # (the first pass reaches FULL only through a crawl)
+    crawl_full = full_ok and (d1 + d2) * d <= CRAWL_FULL_WIDTH
+    common = (Ms, Vs, n, d1, d, d2, gscale)
+    while True:
+        if stage == C.START and pieces > 1:
+            stage = C.COMPONENTS
+        if stage == C.START or (stage == C.CARRY and have):
+            carry = stage == C.CARRY
+            *out, st, _, _, end = K.limit_path_narrow(delta0, np.bool_(carry), seed, *common, tscale, wscale, rtol,
+                                                      max_saddles, *method)
+            route = C.NARROW_CARRYING if carry else C.NARROW
+            if end == C.DONE:
+                return (*out, st, route, C.DONE)
+            crawled = end == C.CRAWLS
+            if crawled and not crawl_full:
+                return (*out, C.NOT_SETTLED, route, C.DONE)
+            # a carried run that still needs the full width does all of it carrying
+            stage = C.CARRY if end == C.DEGENERATE and not carry else (C.FULL_CARRY if carry else C.FULL)
+            continue
+        if not have or (stage >= C.FULL and not full_ok):
+            return (np.zeros((d1 + d2) * d), np.zeros((1, d1, d2)), np.zeros(1), np.zeros(1, np.int64),
+                    np.zeros(1), np.zeros(1, np.int64), 0, C.CONVERGED, C.NARROW, C.NUMPY if have else stage)
+        if stage == C.COMPONENTS:
+            *out, st, end = K.limit_path_components(delta0, seed, *common, rtol, max_saddles, *method)
+            if end == C.DONE:
+                return (*out, st, C.BY_COMPONENTS, C.DONE)
+            crawled = end == C.CRAWLS
+            if crawled and not crawl_full:
+                return (*out, C.NOT_SETTLED, C.BY_COMPONENTS, C.DONE)
+            stage = C.FULL_CARRY if end == C.DEGENERATE else C.FULL
+            continue
+        carry = stage == C.FULL_CARRY
+        *out, st, end = K.limit_path(delta0, *common, tscale, wscale, rtol, max_saddles, np.bool_(carry), seed,
+                                     *method)
+        if end == C.DONE or carry:
+            return (*out, C.NOT_SETTLED if crawled else st, C.FULL_WIDTH_CARRYING if carry else C.FULL_WIDTH,
+                    C.DONE)
+        stage = C.FULL_CARRY
+
+
+def _runs(per_run, fixed):
+    """:func:`_passes` for every row of ``per_run`` (initial directions, start stages, seeds, Ms, Vs, n,
+    component counts, the three scales); the results stacked, the saddles padded with zeros to the
+    longest path. A path that ends "converged" away from a critical point (its gradient above
+    ``codes.SETTLED`` of its scale) is "stalled"."""
+    d1, d, d2, rtol, max_saddles, full_ok, *method = fixed
+    outs = [_passes(*row, d1, d, d2, rtol, max_saddles, full_ok, method) for row in zip(*per_run)]
+    theta, SW, Sl, Sr, Sra, Smu, count, status, route, code = (list(x) for x in zip(*outs))
+    count, status = np.array(count, np.int64), np.array(status, np.int64)
+    L = max(1, count.max())
+    stacks = [np.zeros((len(outs), L) + x[0].shape[1:], x[0].dtype) for x in (SW, Sl, Sr, Sra, Smu)]
+    for r, m in enumerate(count):
+        for stack, x in zip(stacks, (SW, Sl, Sr, Sra, Smu)):
+            stack[r, :m] = x[r][:m]
+    Theta = np.array(theta)
+    done = np.flatnonzero((status == _kernel.codes.CONVERGED) & (np.array(code) == _kernel.codes.DONE))
+    if done.size:
+        Ms, Vs, gscale, tscale = (per_run[i][done] for i in (3, 4, 7, 8))
+        A = Theta[done, :d1 * d].reshape(-1, d1, d)
+        B = Theta[done, d1 * d:].reshape(-1, d, d2)
+        E = Ms * (A @ B) - Vs
+        grad = np.sqrt(np.sum((E @ B.transpose(0, 2, 1)) ** 2, axis=(1, 2))
+                       + np.sum((A.transpose(0, 2, 1) @ E) ** 2, axis=(1, 2)))
+        status[done[grad > _kernel.codes.SETTLED * gscale * tscale]] = _kernel.codes.STALLED
+    return [Theta, *stacks, count, status, np.array(route, np.int64), np.array(code, np.int64)]
 
 
 def _one_blas_thread(p):
@@ -199,8 +302,7 @@ def _padded(stacks):
 
 
 def _compiled_batch(batch, problems, seeds, limit, rtol, powers):
-    """:func:`small_init_limit_batch` compiled: the passes of each run in ``_kernel.limit_run``
-    (the module docstring), first without drawing the initial directions (most runs never need them,
+    """:func:`small_init_limit_batch` compiled: the passes of each run (:func:`_passes`), first without drawing the initial directions (most runs never need them,
     and drawing costs more than their first pass; only a single problem with several components,
     which certainly needs them, gets them at once); the runs that need them (several components, a
     degenerate escape, the full width) are continued from where they stopped with them; a run that
@@ -210,10 +312,11 @@ def _compiled_batch(batch, problems, seeds, limit, rtol, powers):
     K = _kernel
     R = batch.R
     seeds = np.asarray(seeds, np.int64)
-    per_run = ((seeds + 7919) % 2**32, batch.Ms, batch.Vs, batch.n[:, 0, 0], batch.gscale, batch.tscale,
+    pieces = K.component_counts(batch.Ms)
+    per_run = ((seeds + 7919) % 2**32, batch.Ms, batch.Vs, batch.n[:, 0, 0], pieces, batch.gscale, batch.tscale,
                batch.wscale)          # (the first: each run's own random fallback)
     fixed = (batch.d1, batch.d, batch.d2, rtol, limit, batch.p <= _kernel.MAX_PARAMETERS) + _compiled_method()
-    if R == 1 and K.component_counts(batch.Ms)[0] > 1:    # one problem that needs them: draw them at once
+    if R == 1 and pieces[0] > 1:    # one problem that needs them: draw them at once
         first = (_directions(problems[0].shape, seeds, batch.d), np.array([K.codes.COMPONENTS]))
     else:
         first = (np.zeros((R, 0)), np.zeros(R, np.int64))

@@ -7,8 +7,12 @@
 - :mod:`.integrator`: Dormand-Prince 8(5,3) steps, the transit between plateaus, gradient flow;
 - :mod:`.manifold`: the unstable manifold of a saddle as a power series;
 - :mod:`.path`: the saddle-to-saddle path of one problem (narrow and full width);
-- :mod:`.components`: a problem taken one connected piece of its observations at a time;
-- :mod:`.run`: the entry points ``limit_run`` (one problem, all passes) and ``limit_batch``.
+- :mod:`.components`: a problem taken one connected piece of its observations at a time.
+
+The passes of a run are called one by one from Python (:func:`mfbook.limit._passes`), each compiled
+when first needed: numba links a function's callees into its own machine code, so a compiled
+driver of the passes would have compiled all of them once more (measured: 13 s of a 76 s cold
+compile went to the two driver levels).
 
 The algorithm is the one of :mod:`mfbook.saddle_to_saddle` (the readable reference, which the tests
 compare this kernel with); this package only makes it fast. Explicit loops and work space, no
@@ -96,7 +100,8 @@ from .components import component_counts  # noqa: E402
 from .linalg import LAPACK_CHOLESKY  # noqa: E402
 from .integrator import flow  # noqa: E402
 from .loss import problem_scales  # noqa: E402
-from .run import limit_batch, limit_run  # noqa: E402
+from .components import limit_path_components  # noqa: E402
+from .path import limit_path, limit_path_narrow  # noqa: E402
 
 #: LLVM's optimization level for the kernel: the same speed as 2 and 3 on the book's problems (4 x 4
 #: example 0.606, 0.593, 0.609 ms), and the shortest compile that is still cached (cold compile and
@@ -113,7 +118,8 @@ OPT_LEVEL = 1
 COMPILE_MODES = ("background", "foreground")
 
 #: the compiled entry points each part needs: all of them cached means the part is ready
-_PARTS = {"limit": ("problem_scales", "component_counts", "limit_batch"), "flow": ("flow",)}
+_PARTS = {"limit": ("problem_scales", "component_counts", "limit_path_narrow", "limit_path_components",
+                   "limit_path"), "flow": ("flow",)}
 _READY = set()
 _BACKGROUND = None      # the compiling process (subprocess.Popen), once started by this one
 
@@ -172,24 +178,27 @@ def ready(part: str, wait: bool = False) -> bool:
 
 
 @contextlib.contextmanager
-def first_use(entry, what: str, how_long: str):
-    """The first call of ``entry`` (a compiled entry point) in this process: if no cached machine code
-    fits this machine and these sources, say so once on stderr (the reader then knows why the first
-    result takes a while) and compile at :data:`OPT_LEVEL`, whatever ``NUMBA_OPT`` says, restoring
-    numba's setting afterwards. Later calls pass straight through."""
-    if getattr(entry, "_mfbook_used", False):     # (cheap: ``entry.signatures`` costs ~60 us a call)
+def first_use(entries, what: str, how_long: str):
+    """A call that may need the compiled ``entries`` (one function or a tuple): while any of them has no
+    machine code that fits this machine and these sources, say so once per process on stderr (the
+    reader then knows why the result takes a while) and compile at :data:`OPT_LEVEL`, whatever
+    ``NUMBA_OPT`` says, restoring numba's setting afterwards. Once all of them have machine code,
+    calls pass straight through."""
+    entries = entries if isinstance(entries, tuple) else (entries,)
+    if all(getattr(e, "_mfbook_ready", False) for e in entries):   # (cheap: ``_cached`` reads a file)
         yield
         return
-    entry._mfbook_used = True
-    try:
-        cached = bool(entry.signatures) or bool(entry._cache._cache_file._load_index())
-    except Exception:  # pragma: no cover - a cache numba cannot read: it compiles anyway
-        cached = False
-    if cached:
+    missing = False
+    for e in entries:
+        e._mfbook_ready = _cached(e)
+        missing |= not e._mfbook_ready
+    if not missing:
         yield
         return
-    print(f"mfbook: compiling {what} for this machine (first use only, {how_long}; cached afterwards) ...",
-          file=sys.stderr, flush=True)
+    if what not in _ANNOUNCED:
+        _ANNOUNCED.add(what)
+        print(f"mfbook: compiling {what} for this machine (first use only, {how_long}; cached afterwards) ...",
+              file=sys.stderr, flush=True)
     before = config.OPT
     config.OPT = config._OptLevel(OPT_LEVEL)
     try:
@@ -198,9 +207,15 @@ def first_use(entry, what: str, how_long: str):
         config.OPT = before
 
 
+_ANNOUNCED = set()
+
+
 #: the compiled loops serve problems up to this many parameters (d ~ 16 for square ones); the full-width
 #: passes of larger problems go to the reference, and gradient flow to scipy
 MAX_PARAMETERS = 512
 
-__all__ = ["codes", "component_counts", "compile_mode", "first_use", "flow", "limit_batch", "limit_run",
-           "problem_scales", "ready", "LAPACK_CHOLESKY", "MAX_PARAMETERS"]
+#: the compiled passes of the limit solver (:func:`first_use` checks them together)
+LIMIT_PASSES = (limit_path_narrow, limit_path_components, limit_path)
+
+__all__ = ["codes", "component_counts", "compile_mode", "first_use", "flow", "limit_path", "limit_path_components",
+           "limit_path_narrow", "problem_scales", "ready", "LAPACK_CHOLESKY", "LIMIT_PASSES", "MAX_PARAMETERS"]

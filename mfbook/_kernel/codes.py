@@ -21,12 +21,12 @@ CONVERGED, STALLED, NOT_SETTLED = 0, 1, 3
 #: "0 1; 2 *", whose infimum is not attained) sits near 1e-4; such a path is STALLED
 SETTLED = 1e-8
 
-#: how a pass ended: done, or left for another pass (limit_run)
+#: how a pass ended: done, or left for another pass (mfbook.limit._passes)
 DONE, DEGENERATE, CRAWLS = 0, 1, 2
 
 #: which pass gave the result
 NARROW, FULL_WIDTH, FULL_WIDTH_CARRYING, NARROW_CARRYING, BY_COMPONENTS = 0, 1, 2, 3, 4
-#: how limit_run ended: DONE, or the stage at which it needs the initial direction (it is called
+#: how the passes of a run ended (mfbook.limit._passes): DONE, or the stage at which it needs the initial direction (it is called
 #: again from there with it), or NUMPY: the full width is needed and the problem is too large for the
 #: compiled loops
 START, COMPONENTS, CARRY, FULL, FULL_CARRY, NUMPY = 0, 3, 4, 5, 6, 7

@@ -62,7 +62,7 @@ def component_counts(Ms):
     return out
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def limit_path_components(delta0, seed, Ms, Vs, n, d1, d, d2, gscale, rtol, max_saddles, Atab, Bw, E3, E5, expo,
                           eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_min, snap_after, snap_max_p,
                           polish_tol):

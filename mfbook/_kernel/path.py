@@ -200,7 +200,7 @@ def _carried_escape(delta, source, L, Qa, n_act, U, Vt, n_new, d1, w, d, d2):
     return v, wn, rest, size
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def limit_path_narrow(delta0, carry, seed, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_saddles, Atab,
                       Bw, E3, E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_min, snap_after,
                       snap_max_p, polish_tol):
@@ -343,7 +343,7 @@ def limit_path_narrow(delta0, carry, seed, Ms, Vs, n, d1, d, d2, gscale, tscale,
     return _widen(theta, d1, w, d2, d), SW, Sloss, Srank, Srate, Smult, ns, status, Sth, SL, DONE
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def limit_path(delta0, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_saddles, carry, seed,
                Atab, Bw, E3, E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_min, snap_after,
                snap_max_p, polish_tol):
