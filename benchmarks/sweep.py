@@ -45,7 +45,7 @@ def sample(repeats, d=4, seed=0):
 def main():
     repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 10
     problems = sample(repeats)
-    mfbook.small_init_limit_batch(problems[:2])  # warm-up
+    mfbook.small_init_limit_batch(problems, seed=0)  # warm-up: loads every compiled pass from the cache
     threads = numba.get_num_threads()
     t = time.perf_counter()
     res = mfbook.small_init_limit_batch(problems, seed=0)

@@ -159,8 +159,8 @@ def _directions(shape, seeds, d):
 def _shared_out(per_run, fixed):
     """:func:`_runs` on every run (``per_run``: arrays with a row per run; ``fixed``: what the runs
     share), in slices of 4 runs on one thread per core (``numba.get_num_threads()``; the compiled
-    passes release the GIL); the stacked outputs concatenated. Small slices, because a few runs cost
-    100 times the median."""
+    passes release the GIL, and the 4 x 4 sweep runs 1.9 times as fast on two threads as on one);
+    the stacked outputs concatenated. Small slices, because a few runs cost 100 times the median."""
     R = len(per_run[0])
     workers = min(numba.get_num_threads(), R) if R > 1 else 1
     d1, d, d2 = fixed[:3]
@@ -181,12 +181,14 @@ def _shared_out(per_run, fixed):
 CRAWL_FULL_WIDTH = 64
 
 
-def _passes(delta0, start, seed, Ms, Vs, n, pieces, gscale, tscale, wscale, d1, d, d2, rtol, max_saddles,
-            full_ok, method):
-    """The limit path of one run, pass by pass, each pass compiled (:mod:`mfbook._kernel`):
+def _passes(delta0, start, seed, Ms, Vs, n, gscale, tscale, wscale, d1, d, d2, rtol, max_saddles, full_ok,
+            method):
+    """The limit path of one run from the stage ``start``, pass by pass, each pass compiled
+    (:mod:`mfbook._kernel`):
 
-    - observed entries in several components (``pieces`` > 1): ``limit_path_components``
-      (``BY_COMPONENTS``); otherwise ``limit_path_narrow`` without the initial direction (``NARROW``);
+    - observed entries in several components (``COMPONENTS``): ``limit_path_components``
+      (``BY_COMPONENTS``); otherwise (``START``) ``limit_path_narrow`` without the initial direction
+      (``NARROW``);
     - a degenerate escape on the narrow path: narrow again, carrying it (``NARROW_CARRYING``);
     - what still needs the full width (a stage that crawls, an escape into two new inner directions
       at once): ``limit_path`` without carrying (``FULL_WIDTH``), then with it where an escape is
@@ -213,8 +215,6 @@ def _passes(delta0, start, seed, Ms, Vs, n, pieces, gscale, tscale, wscale, d1, 
     crawl_full = full_ok and (d1 + d2) * d <= CRAWL_FULL_WIDTH
     common = (Ms, Vs, n, d1, d, d2, gscale)
     while True:
-        if stage == C.START and pieces > 1:
-            stage = C.COMPONENTS
         if stage == C.START or (stage == C.CARRY and have):
             carry = stage == C.CARRY
             *out, st, _, _, end = K.limit_path_narrow(delta0, np.bool_(carry), seed, *common, tscale, wscale, rtol,
@@ -251,29 +251,32 @@ def _passes(delta0, start, seed, Ms, Vs, n, pieces, gscale, tscale, wscale, d1, 
 
 def _runs(per_run, fixed):
     """:func:`_passes` for every row of ``per_run`` (initial directions, start stages, seeds, Ms, Vs, n,
-    component counts, the three scales); the results stacked, the saddles padded with zeros to the
-    longest path. A path that ends "converged" away from a critical point (its gradient above
-    ``codes.SETTLED`` of its scale) is "stalled"."""
+    the three scales); the results stacked, the saddles padded with zeros to the longest path."""
     d1, d, d2, rtol, max_saddles, full_ok, *method = fixed
-    outs = [_passes(*row, d1, d, d2, rtol, max_saddles, full_ok, method) for row in zip(*per_run)]
-    theta, SW, Sl, Sr, Sra, Smu, count, status, route, code = (list(x) for x in zip(*outs))
-    count, status = np.array(count, np.int64), np.array(status, np.int64)
-    L = max(1, count.max())
-    stacks = [np.zeros((len(outs), L) + x[0].shape[1:], x[0].dtype) for x in (SW, Sl, Sr, Sra, Smu)]
-    for r, m in enumerate(count):
-        for stack, x in zip(stacks, (SW, Sl, Sr, Sra, Smu)):
-            stack[r, :m] = x[r][:m]
-    Theta = np.array(theta)
-    done = np.flatnonzero((status == _kernel.codes.CONVERGED) & (np.array(code) == _kernel.codes.DONE))
-    if done.size:
-        Ms, Vs, gscale, tscale = (per_run[i][done] for i in (3, 4, 7, 8))
-        A = Theta[done, :d1 * d].reshape(-1, d1, d)
-        B = Theta[done, d1 * d:].reshape(-1, d, d2)
-        E = Ms * (A @ B) - Vs
-        grad = np.sqrt(np.sum((E @ B.transpose(0, 2, 1)) ** 2, axis=(1, 2))
-                       + np.sum((A.transpose(0, 2, 1) @ E) ** 2, axis=(1, 2)))
-        status[done[grad > _kernel.codes.SETTLED * gscale * tscale]] = _kernel.codes.STALLED
-    return [Theta, *stacks, count, status, np.array(route, np.int64), np.array(code, np.int64)]
+    if len(per_run[0]) == 1:      # one run (a single problem): no stacking, which costs 15 us a call
+        theta, *saddles, count, status, route, code = _passes(
+            *(x.item(0) if x.ndim == 1 else x[0] for x in per_run), d1, d, d2, rtol, max_saddles, full_ok, method)
+        saddles = [x[None, :count] if count else np.zeros((1, 1) + x.shape[1:], x.dtype) for x in saddles]
+        return [theta[None], *saddles] + [np.array([x], np.int64) for x in (count, status, route, code)]
+    rows = zip(*(x.tolist() if x.ndim == 1 else x for x in per_run))  # (numba types Python numbers faster)
+    outs = [_passes(*row, d1, d, d2, rtol, max_saddles, full_ok, method) for row in rows]
+    theta, SW, Sl, Sr, Sra, Smu, count, status, route, code = zip(*outs)
+    L = max(1, max(count))
+    stacks = []
+    for parts in (SW, Sl, Sr, Sra, Smu):
+        stack = np.zeros((len(outs), L) + parts[0].shape[1:], parts[0].dtype)
+        for r, m in enumerate(count):
+            stack[r, :m] = parts[r][:m]
+        stacks.append(stack)
+    return [np.array(theta), *stacks] + [np.array(x, np.int64) for x in (count, status, route, code)]
+
+
+def _put(stacked, rows, part):
+    """The stacked results with those of ``part`` in ``rows`` (the saddles padded to the longer)."""
+    pairs = [_padded([x, y]) for x, y in zip(stacked, part)]
+    for x, y in pairs:
+        x[rows] = y
+    return [x for x, _ in pairs]
 
 
 def _one_blas_thread(p):
@@ -302,10 +305,12 @@ def _padded(stacks):
 
 
 def _compiled_batch(batch, problems, seeds, limit, rtol, powers):
-    """:func:`small_init_limit_batch` compiled: the passes of each run (:func:`_passes`), first without drawing the initial directions (most runs never need them,
-    and drawing costs more than their first pass; only a single problem with several components,
-    which certainly needs them, gets them at once); the runs that need them (several components, a
-    degenerate escape, the full width) are continued from where they stopped with them; a run that
+    """:func:`small_init_limit_batch` compiled. First, without drawing the initial directions (most
+    runs never need them, and drawing costs more than their first pass), the narrow pass of the runs
+    whose observations form one component (:func:`_passes`); a single problem with several
+    components, which certainly needs them, gets them at once. The runs that need them (several
+    components, a degenerate escape, the full width) continue from where they stopped with them
+    (:func:`_passes`); a run that
     needs the full width of a problem with too many parameters for the compiled loops is computed
     by the reference (:mod:`mfbook.saddle_to_saddle`), with its own seed. ``batch`` holds the problems
     divided by ``4 ** powers``; the results are scaled back to ``problems``."""
@@ -313,24 +318,26 @@ def _compiled_batch(batch, problems, seeds, limit, rtol, powers):
     R = batch.R
     seeds = np.asarray(seeds, np.int64)
     pieces = K.component_counts(batch.Ms)
-    per_run = ((seeds + 7919) % 2**32, batch.Ms, batch.Vs, batch.n[:, 0, 0], pieces, batch.gscale, batch.tscale,
+    per_run = ((seeds + 7919) % 2**32, batch.Ms, batch.Vs, batch.n[:, 0, 0], batch.gscale, batch.tscale,
                batch.wscale)          # (the first: each run's own random fallback)
     fixed = (batch.d1, batch.d, batch.d2, rtol, limit, batch.p <= _kernel.MAX_PARAMETERS) + _compiled_method()
     if R == 1 and pieces[0] > 1:    # one problem that needs them: draw them at once
         first = (_directions(problems[0].shape, seeds, batch.d), np.array([K.codes.COMPONENTS]))
-    else:
-        first = (np.zeros((R, 0)), np.zeros(R, np.int64))
+    else:                           # (a run with several components stops at once: it needs them)
+        first = (np.zeros((R, 0)), np.where(pieces > 1, K.codes.COMPONENTS, K.codes.START))
     stacked = _shared_out(first + per_run, fixed)
     code = stacked[-1]
     if code.any():             # not DONE (0): continued from where they stopped, with the initial directions
         more = np.flatnonzero(code != K.codes.DONE)
-        again = _shared_out((_directions(problems[0].shape, seeds[more], batch.d), code[more])
-                            + tuple(x[more] for x in per_run), fixed)
-        pairs = [_padded([x, y]) for x, y in zip(stacked, again)]
-        for x, y in pairs:
-            x[more] = y
-        stacked = [x for x, _ in pairs]
+        stacked = _put(stacked, more, _shared_out((_directions(problems[0].shape, seeds[more], batch.d), code[more])
+                                                  + tuple(x[more] for x in per_run), fixed))
     Theta, SW, Sloss, Srank, Srate, Smult, count, status, route, code = stacked
+    # a path that ends "converged" away from a critical point (its gradient above SETTLED of its scale)
+    # is "stalled"
+    ended = np.flatnonzero((status == K.codes.CONVERGED) & (code == K.codes.DONE))
+    if ended.size:
+        grad = K.gradient_norms(Theta[ended], batch.Ms[ended], batch.Vs[ended], batch.d1, batch.d, batch.d2)
+        status[ended[grad > K.codes.SETTLED * batch.gscale[ended] * batch.tscale[ended]]] = K.codes.STALLED
     A = Theta[:, :batch.pa].reshape(R, batch.d1, batch.d)
     B = Theta[:, batch.pa:].reshape(R, batch.d, batch.d2)
     if powers.any():                                           # back to the problems' own scale
@@ -428,7 +435,7 @@ def small_init_limit_batch(problems, seed=0, width: int | None = None, rtol: flo
         raise TypeError(f"record must be True or False, got {type(record).__name__}")
     # the data's scale, a power of 4 near it: the path of M / 4^k is that of M with W / 4^k, the factors
     # / 2^k, the losses / 16^k, the rates / 4^k and time * 4^k, all exact in floating point
-    values = np.stack([q.values for q in problems])            # (0 where not observed)
+    values = np.stack([q.values for q in problems]) if R > 1 else problems[0].values[None]  # (0: not observed)
     size = np.abs(values).max(axis=(1, 2))
     powers = np.round(np.log2(np.where(size > 0, size, 1.0)) / 2).astype(int)
     # one problem at a time by the reference, each with its own seed: when asked to record, and while the
@@ -438,7 +445,7 @@ def small_init_limit_batch(problems, seed=0, width: int | None = None, rtol: flo
         return [_by_reference(q, k, int(s), d, rtol, limit, record) for q, s, k in zip(problems, seeds, powers)]
     if powers.any():
         values = values / (4.0 ** powers)[:, None, None]
-    batch = _Batch(values, np.stack([q.mask for q in problems]), d)
+    batch = _Batch(values, np.stack([q.mask for q in problems]) if R > 1 else problems[0].mask[None], d)
     return _compiled_batch(batch, problems, seeds, limit, rtol, powers)
 
 

@@ -172,7 +172,7 @@ def test_components_and_narrow_carrying_give_the_same_limit(seed):
     q = Completion.parse(THREE)
     b = limit._Batch(q.values[None], q.mask[None], 3)
     out = limit._runs([limit._directions(q.shape, [seed], 3), np.array([K.codes.CARRY]), np.array([seed + 7919]),
-                       b.Ms, b.Vs, b.n[:, 0, 0], np.array([1]), b.gscale, b.tscale, b.wscale],
+                       b.Ms, b.Vs, b.n[:, 0, 0], b.gscale, b.tscale, b.wscale],
                       (3, 3, 3, 1e-10, 5, True) + limit._compiled_method())
     Theta, SW, Sloss, Srank, Srate, Smult, count, status, route, code = out
     assert (apart.method, K.codes.ROUTE_NAMES[route[0]], code[0]) == ("components", "narrow carrying", K.codes.DONE)

@@ -99,7 +99,7 @@ from . import codes  # noqa: E402  (after the locator: the modules below compile
 from .components import component_counts  # noqa: E402
 from .linalg import LAPACK_CHOLESKY  # noqa: E402
 from .integrator import flow  # noqa: E402
-from .loss import problem_scales  # noqa: E402
+from .loss import gradient_norms, problem_scales  # noqa: E402
 from .components import limit_path_components  # noqa: E402
 from .path import limit_path, limit_path_narrow  # noqa: E402
 
@@ -118,8 +118,8 @@ OPT_LEVEL = 1
 COMPILE_MODES = ("background", "foreground")
 
 #: the compiled entry points each part needs: all of them cached means the part is ready
-_PARTS = {"limit": ("problem_scales", "component_counts", "limit_path_narrow", "limit_path_components",
-                   "limit_path"), "flow": ("flow",)}
+_PARTS = {"limit": ("problem_scales", "component_counts", "gradient_norms", "limit_path_narrow",
+                   "limit_path_components", "limit_path"), "flow": ("flow",)}
 _READY = set()
 _BACKGROUND = None      # the compiling process (subprocess.Popen), once started by this one
 
@@ -217,5 +217,6 @@ MAX_PARAMETERS = 512
 #: the compiled passes of the limit solver (:func:`first_use` checks them together)
 LIMIT_PASSES = (limit_path_narrow, limit_path_components, limit_path)
 
-__all__ = ["codes", "component_counts", "compile_mode", "first_use", "flow", "limit_path", "limit_path_components",
-           "limit_path_narrow", "problem_scales", "ready", "LAPACK_CHOLESKY", "LIMIT_PASSES", "MAX_PARAMETERS"]
+__all__ = ["codes", "component_counts", "compile_mode", "first_use", "flow", "gradient_norms", "limit_path",
+           "limit_path_components", "limit_path_narrow", "problem_scales", "ready", "LAPACK_CHOLESKY",
+           "LIMIT_PASSES", "MAX_PARAMETERS"]

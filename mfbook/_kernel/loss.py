@@ -233,3 +233,17 @@ def problem_scales(values, masks):
         tscale[r] = np.sqrt(2.0 * np.sqrt(min(d1, d2)) * max(size, 1e-300))
         wscale[r] = big + 1e-300
     return n, Ms, Vs, gscale, tscale, wscale
+
+
+@njit(cache=True)
+def gradient_norms(Theta, Ms, Vs, d1, d, d2):
+    """|grad R_S| at each row of ``Theta`` (a run per row, with its own Ms and Vs)."""
+    R = Theta.shape[0]
+    out = np.empty(R)
+    E, g = np.empty((d1, d2)), np.empty(Theta.shape[1])
+    for r in range(R):
+        _residual_into(Theta[r], Ms[r], Vs[r], d1, d, d2, E)
+        _grad(Theta[r], E, d1, d, d2, g, 1.0)
+        out[r] = np.sqrt(np.sum(g * g))
+    return out
+
