@@ -449,6 +449,35 @@ def small_init_limit_batch(problems, seed=0, width: int | None = None, rtol: flo
     return _compiled_batch(batch, problems, seeds, limit, rtol, powers)
 
 
+def warm_passes(passes=("narrow", "components", "full")):
+    """Compile the named passes of the compiled solver in this process, or load them from numba's
+    cache, by running a 2 x 2 problem through each: ``"narrow"``, ``"components"`` (which links the
+    narrow pass in), ``"full"`` (the full width); ``"flow"``: gradient flow. ``python -m mfbook
+    compile`` runs them all.
+
+    Explained in: the appendix "How the limit is computed" (its section on the first call).
+    """
+    from .training import gradient_flow
+
+    for name in passes:
+        if name == "narrow":
+            small_init_limit("1 2; 3 *")
+        elif name == "components":
+            small_init_limit("1 *; * 2")
+        elif name == "flow":
+            gradient_flow("1 2; 3 *", init_scale=1e-3)
+        elif name == "full":           # the full-width pass at once (no narrow pass first)
+            q = Completion.parse("1 2; 3 *")
+            batch = _Batch(q.values[None], q.mask[None], 2)
+            _kernel.component_counts(batch.Ms)
+            _kernel.gradient_norms(np.zeros((1, 8)), batch.Ms, batch.Vs, 2, 2, 2)
+            _shared_out((_directions(q.shape, [0], 2), np.array([_kernel.codes.FULL]), np.array([7919]), batch.Ms,
+                         batch.Vs, batch.n[:, 0, 0], batch.gscale, batch.tscale, batch.wscale),
+                        (2, 2, 2, 1e-10, 4, True) + _compiled_method())
+        else:
+            raise ValueError(f"passes: unknown pass {name!r} (narrow, components, full, flow)")
+
+
 def _not_followed(problem, width):
     """The result of a run that the solver does not follow (``_REFERENCE_MAX_P``): status "not settled",
     W = 0, and the origin as its only critical point (loss, escape rate and multiplicity there)."""

@@ -317,7 +317,8 @@ def gradient_flow(problem, init_scale: float = 1e-3, t_max: float = 1e6, tol: fl
     y0 = np.concatenate([f.ravel() for f in factors])
     atol = 1e-3 * rtol * smallest if atol is None else float(atol)
     _check_positive("atol", atol)
-    if depth == 2 and _kernel is not None and y0.size <= _kernel.MAX_PARAMETERS and _kernel.ready("flow"):
+    if depth == 2 and _kernel is not None and y0.size <= _kernel.MAX_PARAMETERS and \
+            _kernel.ready("flow", wait=True):
         (d1, d), (_, d2) = shapes
         n = float(mask.sum())
         Ms = np.where(mask, 2.0 / n, 0.0)

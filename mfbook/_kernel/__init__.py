@@ -19,8 +19,9 @@ compare this kernel with); this package only makes it fast. Explicit loops and w
 temporaries: for the book's problems a right-hand side costs a fraction of a microsecond instead of
 tens of microseconds of NumPy call overhead.
 
-**Caching.** numba compiles these functions on first use (about a minute) and caches the machine code.
-The cache is keyed by the content of all the kernel's modules at once (this file aside: it compiles
+**Caching.** numba compiles these functions once per machine (about a minute for all of them) and
+caches the machine code; on a fresh runtime a background process compiles them while the first calls
+go to the reference and to SciPy (:func:`ready`). The cache is keyed by the content of all the kernel's modules at once (this file aside: it compiles
 nothing), so a change in any of them recompiles every function (numba alone would only notice changes
 in a function's own file); it is
 written to the first writable place of: ``$NUMBA_CACHE_DIR``, the package's ``__pycache__``, the user's
@@ -104,15 +105,17 @@ from .components import limit_path_components  # noqa: E402
 from .path import limit_path, limit_path_narrow  # noqa: E402
 
 #: LLVM's optimization level for the kernel: the same speed as 2 and 3 on the book's problems (4 x 4
-#: example 0.606, 0.593, 0.609 ms), and the shortest compile that is still cached (cold compile and
-#: first call 67 s, against 73 s at 2 and 95 s at numba's default 3, one run each on this machine)
+#: example 0.606, 0.593, 0.609 ms), and the shortest compile that is still cached (measured with the
+#: earlier single-entry kernel: 67 s, against 73 s at 2 and 95 s at numba's default 3)
 OPT_LEVEL = 1
 
 
 #: how the kernel is compiled when no cached machine code fits (the environment variable
 #: ``MFBOOK_COMPILE``): ``"background"`` (the default) -- a separate process compiles it (about a
-#: minute, on the other core) while :func:`ready` sends the calls elsewhere: single small problems to
-#: the readable reference solver, gradient flow to SciPy's integrator, and larger batches wait for it;
+#: minute) while :func:`ready` sends single small problems of the limit solver to the readable
+#: reference solver; larger batches wait for it, and gradient flow waits for its own part, which is
+#: compiled first (about ten seconds: SciPy's integrator would take other steps, and the chapters'
+#: checks look at the recorded points);
 #: ``"foreground"`` -- the calling process compiles it on first use (``python -m mfbook compile`` does
 #: this once for a machine; the Makefile and the tests do)
 COMPILE_MODES = ("background", "foreground")
@@ -121,6 +124,8 @@ COMPILE_MODES = ("background", "foreground")
 _PARTS = {"limit": ("problem_scales", "component_counts", "gradient_norms", "limit_path_narrow",
                    "limit_path_components", "limit_path"), "flow": ("flow",)}
 _READY = set()
+_WAITING = {"limit": "a batch of problems is not worth the reference solver",
+            "flow": "gradient flow is compiled first, in about ten seconds"}
 _BACKGROUND = None      # the compiling process (subprocess.Popen), once started by this one
 
 
@@ -161,12 +166,16 @@ def ready(part: str, wait: bool = False) -> bool:
         _BACKGROUND.started = time.monotonic()
         print("mfbook: compiling the fast solvers for this machine in a background process (first use "
               "only, about a minute; cached afterwards). Meanwhile single problems go to the reference "
-              "solver and gradient flow to SciPy: the same answers, slower.", file=sys.stderr, flush=True)
+              "solver: the same answers, slower.", file=sys.stderr, flush=True)
     if _BACKGROUND.poll() is None and wait:
         print(f"mfbook: waiting for the compile started {time.monotonic() - _BACKGROUND.started:.0f} s ago "
-              "(a batch of problems is not worth the reference solver) ...", file=sys.stderr, flush=True)
-        _BACKGROUND.wait()
+              f"({_WAITING[part]}) ...", file=sys.stderr, flush=True)
+        while _BACKGROUND.poll() is None and not all(_cached(globals()[name]) for name in _PARTS[part]):
+            time.sleep(0.25)
     if _BACKGROUND.poll() is None:
+        if all(_cached(globals()[name]) for name in _PARTS[part]):   # (this part is done)
+            _READY.add(part)
+            return True
         return False
     if _BACKGROUND.returncode != 0:
         print(f"mfbook: the background compile failed (its output: {_BACKGROUND.log}); compiling here "
