@@ -310,10 +310,10 @@ def _compiled_batch(batch, problems, seeds, limit, rtol, powers):
     whose observations form one component (:func:`_passes`); a single problem with several
     components, which certainly needs them, gets them at once. The runs that need them (several
     components, a degenerate escape, the full width) continue from where they stopped with them
-    (:func:`_passes`); a run that
-    needs the full width of a problem with too many parameters for the compiled loops is computed
-    by the reference (:mod:`mfbook.saddle_to_saddle`), with its own seed. ``batch`` holds the problems
-    divided by ``4 ** powers``; the results are scaled back to ``problems``."""
+    (:func:`_passes`); a run that needs the full width of a problem with too many parameters for the
+    compiled loops is computed by the reference (:mod:`mfbook.saddle_to_saddle`), with its own seed.
+    ``batch`` holds the problems divided by ``4 ** powers``; the results are scaled back to
+    ``problems``."""
     K = _kernel
     R = batch.R
     seeds = np.asarray(seeds, np.int64)

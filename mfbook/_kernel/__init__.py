@@ -19,14 +19,14 @@ compare this kernel with); this package only makes it fast. Explicit loops and w
 temporaries: for the book's problems a right-hand side costs a fraction of a microsecond instead of
 tens of microseconds of NumPy call overhead.
 
-**Caching.** numba compiles these functions once per machine (about a minute for all of them) and
-caches the machine code; on a fresh runtime a background process compiles them while the first calls
-go to the reference and to SciPy (:func:`ready`). The cache is keyed by the content of all the kernel's modules at once (this file aside: it compiles
-nothing), so a change in any of them recompiles every function (numba alone would only notice changes
-in a function's own file); it is
-written to the first writable place of: ``$NUMBA_CACHE_DIR``, the package's ``__pycache__``, the user's
-cache folder, the system's temporary folder -- so a read-only installation with an unwritable home
-still imports and caches.
+**Caching.** numba compiles these functions once per machine (about a minute and a half for all of
+them) and caches the machine code; on a fresh runtime a background process compiles them while single
+small problems go to the reference (:func:`ready`). The cache is keyed by the content of all the
+kernel's modules at once (this file aside: it compiles nothing), so a change in any of them
+recompiles every function (numba alone would only notice changes in a function's own file); it is
+written to the first writable place of: ``$NUMBA_CACHE_DIR``, the package's ``__pycache__``, the
+user's cache folder, the system's temporary folder -- so a read-only installation with an unwritable
+home still imports and caches.
 
 Explained in: the appendix "How the limit is computed".
 """
@@ -138,6 +138,7 @@ def _cached(entry) -> bool:
 
 
 def compile_mode() -> str:
+    """``MFBOOK_COMPILE``, checked: one of :data:`COMPILE_MODES` (``"background"`` when unset)."""
     mode = os.environ.get("MFBOOK_COMPILE", "background")
     if mode not in COMPILE_MODES:
         raise ValueError(f"MFBOOK_COMPILE must be one of {COMPILE_MODES}, got {mode!r}")
@@ -165,7 +166,7 @@ def ready(part: str, wait: bool = False) -> bool:
         _BACKGROUND.log = log.name
         _BACKGROUND.started = time.monotonic()
         print("mfbook: compiling the fast solvers for this machine in a background process (first use "
-              "only, about a minute; cached afterwards). Meanwhile single problems go to the reference "
+              "only, a minute or two; cached afterwards). Meanwhile single problems go to the reference "
               "solver: the same answers, slower.", file=sys.stderr, flush=True)
     if _BACKGROUND.poll() is None and wait:
         print(f"mfbook: waiting for the compile started {time.monotonic() - _BACKGROUND.started:.0f} s ago "
@@ -180,8 +181,11 @@ def ready(part: str, wait: bool = False) -> bool:
     if _BACKGROUND.returncode != 0:
         print(f"mfbook: the background compile failed (its output: {_BACKGROUND.log}); compiling here "
               "instead", file=sys.stderr, flush=True)
-    elif not wait:
-        print("mfbook: the compiled solvers are ready", file=sys.stderr, flush=True)
+    else:
+        with contextlib.suppress(OSError):
+            os.unlink(_BACKGROUND.log)
+        if not wait:
+            print("mfbook: the compiled solvers are ready", file=sys.stderr, flush=True)
     _READY.update(_PARTS)
     return True
 
