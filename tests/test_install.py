@@ -34,19 +34,25 @@ def test_the_wheel_holds_every_module(wheel):
     assert sources <= set(zipfile.ZipFile(wheel).namelist()), sources - set(zipfile.ZipFile(wheel).namelist())
 
 
-def test_the_installed_wheel_imports_and_answers_from_its_own_environment(wheel, tmp_path):
-    venv = tmp_path / "venv"
+def _installed(wheel, venv):
+    """A new venv at ``venv`` with mfbook installed from ``wheel``; its Python. The dependencies come
+    from this environment (no download): its site-packages as a plain path entry (a path from a .pth
+    file is not scanned for .pth files, so this checkout's editable install stays out); the package
+    itself only from the wheel."""
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     py = str(venv / "bin" / "python")
-    # the dependencies come from this environment (no download): its site-packages as a plain path
-    # entry (a path from a .pth file is not scanned for .pth files, so this checkout's editable
-    # install stays out); the package itself only from the wheel
     site = subprocess.run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], check=True,
                           capture_output=True, text=True).stdout.strip()
     deps = [p for p in sys.path if p.endswith("site-packages")]
     pathlib.Path(site, "_book_dependencies.pth").write_text("\n".join(deps) + "\n")
     subprocess.run([py, "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)], check=True,
                    capture_output=True)
+    return py
+
+
+def test_the_installed_wheel_imports_and_answers_from_its_own_environment(wheel, tmp_path):
+    venv = tmp_path / "venv"
+    py = _installed(wheel, venv)
     code = "import mfbook, mfbook._kernel, mfbook.claims; print(mfbook.__file__)"
     where = subprocess.run([py, "-c", code], cwd=tmp_path, check=True, capture_output=True, text=True).stdout
     assert str(venv) in where, f"imported {where.strip()}, not the installed wheel"
@@ -56,18 +62,11 @@ def test_the_installed_wheel_imports_and_answers_from_its_own_environment(wheel,
 
 def test_a_chapter_runs_cold_from_the_installed_wheel(wheel, tmp_path):
     """Chapter 0 executed as on a fresh Colab runtime: mfbook from the wheel in a new venv, an empty
-    numba cache, the default (background) compile mode: the reference solver and SciPy answer while
-    the kernel compiles, so the chapter needs no compiled code (about 20 s here, against 76 s when
-    every first call compiled); the background compiler is stopped afterwards."""
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-    py = str(venv / "bin" / "python")
-    site = subprocess.run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], check=True,
-                          capture_output=True, text=True).stdout.strip()
-    deps = [p for p in sys.path if p.endswith("site-packages")]
-    pathlib.Path(site, "_book_dependencies.pth").write_text("\n".join(deps) + "\n")
-    subprocess.run([py, "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", str(wheel)], check=True,
-                   capture_output=True)
+    numba cache, the default (background) compile mode: the reference solver answers single problems
+    while the kernel compiles, and gradient flow waits for its part, compiled first (about 20 s in
+    all here, against 76 s when every first call compiled); the background compiler is stopped
+    afterwards."""
+    py = _installed(wheel, tmp_path / "venv")
     chapter = ROOT / "chapters" / "00_pipeline.ipynb"
     execute = ("import nbformat, sys\nfrom nbclient import NotebookClient\n"
                "nb = nbformat.read(sys.argv[1], as_version=4)\n"
