@@ -111,8 +111,8 @@ OPT_LEVEL = 1
 
 
 #: how the kernel is compiled when no cached machine code fits (the environment variable
-#: ``MFBOOK_COMPILE``): ``"background"`` (the default) -- a separate process compiles it (about a
-#: minute) while :func:`ready` sends single small problems of the limit solver to the readable
+#: ``MFBOOK_COMPILE``): ``"background"`` (the default) -- a separate process compiles it (a minute or
+#: two) while :func:`ready` sends single small problems of the limit solver to the readable
 #: reference solver; larger batches wait for it, and gradient flow waits for its own part, which is
 #: compiled first (about ten seconds: SciPy's integrator would take other steps, and the chapters'
 #: checks look at the recorded points);
@@ -137,6 +137,11 @@ def _cached(entry) -> bool:
         return False
 
 
+def _part_cached(part) -> bool:
+    """Are all the compiled entry points of ``part`` (:data:`_PARTS`) cached?"""
+    return all(_cached(globals()[name]) for name in _PARTS[part])
+
+
 def compile_mode() -> str:
     """``MFBOOK_COMPILE``, checked: one of :data:`COMPILE_MODES` (``"background"`` when unset)."""
     mode = os.environ.get("MFBOOK_COMPILE", "background")
@@ -154,7 +159,7 @@ def ready(part: str, wait: bool = False) -> bool:
     global _BACKGROUND
     if part in _READY:
         return True
-    if all(_cached(globals()[name]) for name in _PARTS[part]) or compile_mode() == "foreground":
+    if _part_cached(part) or compile_mode() == "foreground":
         _READY.add(part)
         return True
     if _BACKGROUND is None:
@@ -171,10 +176,10 @@ def ready(part: str, wait: bool = False) -> bool:
     if _BACKGROUND.poll() is None and wait:
         print(f"mfbook: waiting for the compile started {time.monotonic() - _BACKGROUND.started:.0f} s ago "
               f"({_WAITING[part]}) ...", file=sys.stderr, flush=True)
-        while _BACKGROUND.poll() is None and not all(_cached(globals()[name]) for name in _PARTS[part]):
+        while _BACKGROUND.poll() is None and not _part_cached(part):
             time.sleep(0.25)
     if _BACKGROUND.poll() is None:
-        if all(_cached(globals()[name]) for name in _PARTS[part]):   # (this part is done)
+        if _part_cached(part):   # (this part is done)
             _READY.add(part)
             return True
         return False
