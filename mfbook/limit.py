@@ -89,6 +89,7 @@ Explained in: chapter 4 (Training dynamics) and chapter 5 (Implicit regularizati
 from __future__ import annotations
 
 import contextlib
+import math
 import numbers
 from concurrent.futures import ThreadPoolExecutor
 
@@ -144,7 +145,7 @@ class _Batch:
         self.pa = self.d1 * self.d
         self.p = self.pa + self.d * self.d2
         n, self.Ms, self.Vs, self.gscale, self.tscale, self.wscale = _kernel.problem_scales(values, masks)
-        self.n = n[:, None, None]
+        self.n = n
 
 
 def _directions(shape, seeds, d):
@@ -160,7 +161,7 @@ def _shared_out(per_run, fixed):
     """:func:`_runs` on every run (``per_run``: arrays with a row per run; ``fixed``: what the runs
     share), in slices of 4 runs on one thread per core (``numba.get_num_threads()``; the compiled
     passes release the GIL, and the 4 x 4 sweep runs 1.9 times as fast on two threads as on one);
-    the stacked outputs concatenated. Small slices, because a few runs cost 100 times the median."""
+    the outputs of the runs in order. Small slices, because a few runs cost 100 times the median."""
     R = len(per_run[0])
     workers = min(numba.get_num_threads(), R) if R > 1 else 1
     d1, d, d2 = fixed[:3]
@@ -171,7 +172,7 @@ def _shared_out(per_run, fixed):
         with ThreadPoolExecutor(workers) as pool:
             parts = list(pool.map(lambda s: _runs([x[s] for x in per_run], fixed),
                                   [slice(i, i + 4) for i in range(0, R, 4)]))
-    return [np.concatenate(_padded(piece)) for piece in zip(*parts)]
+    return [out for part in parts for out in part]
 
 
 #: a run whose narrow pass crawls is computed again at full width only up to this many parameters
@@ -251,32 +252,10 @@ def _passes(delta0, start, seed, Ms, Vs, n, gscale, tscale, wscale, d1, d, d2, r
 
 def _runs(per_run, fixed):
     """:func:`_passes` for every row of ``per_run`` (initial directions, start stages, seeds, Ms, Vs, n,
-    the three scales); the results stacked, the saddles padded with zeros to the longest path."""
+    the three scales): the list of their outputs."""
     d1, d, d2, rtol, max_saddles, full_ok, *method = fixed
-    if len(per_run[0]) == 1:      # one run (a single problem): no stacking, which costs 15 us a call
-        theta, *saddles, count, status, route, code = _passes(
-            *(x.item(0) if x.ndim == 1 else x[0] for x in per_run), d1, d, d2, rtol, max_saddles, full_ok, method)
-        saddles = [x[None, :count] if count else np.zeros((1, 1) + x.shape[1:], x.dtype) for x in saddles]
-        return [theta[None], *saddles] + [np.array([x], np.int64) for x in (count, status, route, code)]
     rows = zip(*(x.tolist() if x.ndim == 1 else x for x in per_run))  # (numba types Python numbers faster)
-    outs = [_passes(*row, d1, d, d2, rtol, max_saddles, full_ok, method) for row in rows]
-    theta, SW, Sl, Sr, Sra, Smu, count, status, route, code = zip(*outs)
-    L = max(1, max(count))
-    stacks = []
-    for parts in (SW, Sl, Sr, Sra, Smu):
-        stack = np.zeros((len(outs), L) + parts[0].shape[1:], parts[0].dtype)
-        for r, m in enumerate(count):
-            stack[r, :m] = parts[r][:m]
-        stacks.append(stack)
-    return [np.array(theta), *stacks] + [np.array(x, np.int64) for x in (count, status, route, code)]
-
-
-def _put(stacked, rows, part):
-    """The stacked results with those of ``part`` in ``rows`` (the saddles padded to the longer)."""
-    pairs = [_padded([x, y]) for x, y in zip(stacked, part)]
-    for x, y in pairs:
-        x[rows] = y
-    return [x for x, _ in pairs]
+    return [_passes(*row, d1, d, d2, rtol, max_saddles, full_ok, method) for row in rows]
 
 
 def _one_blas_thread(p):
@@ -296,68 +275,63 @@ def _one_blas_thread(p):
 _BLAS = None
 
 
-def _padded(stacks):
-    """Stacks of results (runs first) padded with zeros along the axis of the saddles (the second)
-    to the longest of them: each slice of runs records as many saddles as its longest path."""
-    L = max(x.shape[1] if x.ndim > 1 else 0 for x in stacks)
-    return [np.pad(x, [(0, 0), (0, L - x.shape[1])] + [(0, 0)] * (x.ndim - 2)) if x.ndim > 1 else x
-            for x in stacks]
-
-
 def _compiled_batch(batch, problems, seeds, limit, rtol, powers):
     """:func:`small_init_limit_batch` compiled. First, without drawing the initial directions (most
     runs never need them, and drawing costs more than their first pass), the narrow pass of the runs
     whose observations form one component (:func:`_passes`); a single problem with several
     components, which certainly needs them, gets them at once. The runs that need them (several
     components, a degenerate escape, the full width) continue from where they stopped with them
-    (:func:`_passes`); a run that needs the full width of a problem with too many parameters for the
-    compiled loops is computed by the reference (:mod:`mfbook.saddle_to_saddle`), with its own seed.
-    ``batch`` holds the problems divided by ``4 ** powers``; the results are scaled back to
-    ``problems``."""
+    (:func:`_passes`). ``batch`` holds the problems divided by ``4 ** powers``; each run's result is
+    scaled back to its problem (:func:`_result`)."""
     K = _kernel
     R = batch.R
     seeds = np.asarray(seeds, np.int64)
     pieces = K.component_counts(batch.Ms)
-    per_run = ((seeds + 7919) % 2**32, batch.Ms, batch.Vs, batch.n[:, 0, 0], batch.gscale, batch.tscale,
+    per_run = ((seeds + 7919) % 2**32, batch.Ms, batch.Vs, batch.n, batch.gscale, batch.tscale,
                batch.wscale)          # (the first: each run's own random fallback)
     fixed = (batch.d1, batch.d, batch.d2, rtol, limit, batch.p <= _kernel.MAX_PARAMETERS) + _compiled_method()
     if R == 1 and pieces[0] > 1:    # one problem that needs them: draw them at once
         first = (_directions(problems[0].shape, seeds, batch.d), np.array([K.codes.COMPONENTS]))
     else:                           # (a run with several components stops at once: it needs them)
         first = (np.zeros((R, 0)), np.where(pieces > 1, K.codes.COMPONENTS, K.codes.START))
-    stacked = _shared_out(first + per_run, fixed)
-    code = stacked[-1]
-    if code.any():             # not DONE (0): continued from where they stopped, with the initial directions
-        more = np.flatnonzero(code != K.codes.DONE)
-        stacked = _put(stacked, more, _shared_out((_directions(problems[0].shape, seeds[more], batch.d), code[more])
-                                                  + tuple(x[more] for x in per_run), fixed))
-    Theta, SW, Sloss, Srank, Srate, Smult, count, status, route, code = stacked
-    # a path that ends "converged" away from a critical point (its gradient above SETTLED of its scale)
-    # is "stalled"
-    ended = np.flatnonzero((status == K.codes.CONVERGED) & (code == K.codes.DONE))
-    if ended.size:
-        grad = K.gradient_norms(Theta[ended], batch.Ms[ended], batch.Vs[ended], batch.d1, batch.d, batch.d2)
-        status[ended[grad > K.codes.SETTLED * batch.gscale[ended] * batch.tscale[ended]]] = K.codes.STALLED
-    A = Theta[:, :batch.pa].reshape(R, batch.d1, batch.d)
-    B = Theta[:, batch.pa:].reshape(R, batch.d, batch.d2)
-    if powers.any():                                           # back to the problems' own scale
-        c, f = 4.0 ** powers, 2.0 ** powers
-        A, B = A * f[:, None, None], B * f[:, None, None]
-        SW, Sloss, Srate = SW * c[:, None, None, None], Sloss * (c * c)[:, None], Srate * c[:, None]
-    W = A @ B
-    results = []
-    for r, q in enumerate(problems):
-        n = count[r]
-        saddles = [Saddle(*s) for s in zip(SW[r, :n], Sloss[r, :n].tolist(), Srank[r, :n].tolist(),
-                                           Srate[r, :n].tolist(), Smult[r, :n].tolist())]
-        results.append(LimitResult(q, W[r], A[r], B[r], saddles, [], K.codes.STATUS_NAMES[status[r]],
-                                   K.codes.ROUTE_NAMES[route[r]]))
-    for r in (np.flatnonzero(code == K.codes.NUMPY) if code.any() else ()):
+    outs = _shared_out(first + per_run, fixed)
+    more = [r for r, out in enumerate(outs) if out[-1] != K.codes.DONE]
+    if more:             # continued from where they stopped, with the initial directions
+        rows = np.array(more)
+        again = _shared_out((_directions(problems[0].shape, seeds[rows], batch.d),
+                             np.array([outs[r][-1] for r in more])) + tuple(x[rows] for x in per_run), fixed)
+        for r, out in zip(more, again):
+            outs[r] = out
+    return [_result(q, out, batch, r, int(powers[r]), int(seeds[r]), rtol, limit)
+            for r, (q, out) in enumerate(zip(problems, outs))]
+
+
+def _result(problem, out, batch, r, power, seed, rtol, limit):
+    """The LimitResult of run ``r`` of ``batch`` from the output ``out`` of its passes (:func:`_passes`),
+    scaled back from the batch's problem (divided by ``4 ** power``) to ``problem``. A path that ends
+    "converged" away from a critical point (its gradient above ``SETTLED`` of its scale) is "stalled";
+    a run that needs the full width of a problem with too many parameters for the compiled loops is
+    computed by the reference (:mod:`mfbook.saddle_to_saddle`), with its own seed."""
+    K = _kernel
+    theta, SW, Sloss, Srank, Srate, Smult, count, status, route, code = out
+    if code == K.codes.NUMPY:
         if batch.p > _REFERENCE_MAX_P:    # a dense p x p Hessian per critical point: not followed
-            results[r] = _not_followed(problems[r], batch.d)
-        else:
-            results[r] = _by_reference(problems[r], powers[r], int(seeds[r]), batch.d, rtol, limit, False)
-    return results
+            return _not_followed(problem, batch.d)
+        return _by_reference(problem, power, seed, batch.d, rtol, limit, False)
+    if status == K.codes.CONVERGED:
+        grad = K.gradient_norms(theta[None], batch.Ms[r:r + 1], batch.Vs[r:r + 1], batch.d1, batch.d, batch.d2)
+        if grad[0] > K.codes.SETTLED * batch.gscale[r] * batch.tscale[r]:
+            status = K.codes.STALLED
+    A = theta[:batch.pa].reshape(batch.d1, batch.d)
+    B = theta[batch.pa:].reshape(batch.d, batch.d2)
+    SW, Sloss, Srate = SW[:count], Sloss[:count], Srate[:count]
+    if power:                                           # back to the problem's own scale
+        c, f = 4.0 ** power, 2.0 ** power
+        A, B = A * f, B * f
+        SW, Sloss, Srate = SW * c, Sloss * (c * c), Srate * c
+    saddles = [Saddle(*s) for s in zip(SW, Sloss.tolist(), Srank[:count].tolist(), Srate.tolist(),
+                                       Smult[:count].tolist())]
+    return LimitResult(problem, A @ B, A, B, saddles, [], K.codes.STATUS_NAMES[status], K.codes.ROUTE_NAMES[route])
 
 
 def _compiled_method():
@@ -436,8 +410,7 @@ def small_init_limit_batch(problems, seed=0, width: int | None = None, rtol: flo
     # the data's scale, a power of 4 near it: the path of M / 4^k is that of M with W / 4^k, the factors
     # / 2^k, the losses / 16^k, the rates / 4^k and time * 4^k, all exact in floating point
     values = np.stack([q.values for q in problems]) if R > 1 else problems[0].values[None]  # (0: not observed)
-    size = np.abs(values).max(axis=(1, 2))
-    powers = np.round(np.log2(np.where(size > 0, size, 1.0)) / 2).astype(int)
+    powers = np.array([round(math.log2(s) / 2) if s > 0 else 0 for s in np.abs(values).max(axis=(1, 2)).tolist()])
     # one problem at a time by the reference, each with its own seed: when asked to record, and while the
     # compiled kernel is being compiled in the background for a few small problems (larger batches wait)
     few = R <= _REFERENCE_WHILE_COMPILING[0] and (shape[0] + shape[1]) * d <= _REFERENCE_WHILE_COMPILING[1]
@@ -472,7 +445,7 @@ def warm_passes(passes=("narrow", "components", "full")):
             _kernel.component_counts(batch.Ms)
             _kernel.gradient_norms(np.zeros((1, 8)), batch.Ms, batch.Vs, 2, 2, 2)
             _shared_out((_directions(q.shape, [0], 2), np.array([_kernel.codes.FULL]), np.array([7919]), batch.Ms,
-                         batch.Vs, batch.n[:, 0, 0], batch.gscale, batch.tscale, batch.wscale),
+                         batch.Vs, batch.n, batch.gscale, batch.tscale, batch.wscale),
                         (2, 2, 2, 1e-10, 4, True) + _compiled_method())
         else:
             raise ValueError(f"passes: unknown pass {name!r} (narrow, components, full, flow)")

@@ -172,13 +172,13 @@ def test_components_and_narrow_carrying_give_the_same_limit(seed):
     q = Completion.parse(THREE)
     b = limit._Batch(q.values[None], q.mask[None], 3)
     out = limit._runs([limit._directions(q.shape, [seed], 3), np.array([K.codes.CARRY]), np.array([seed + 7919]),
-                       b.Ms, b.Vs, b.n[:, 0, 0], b.gscale, b.tscale, b.wscale],
+                       b.Ms, b.Vs, b.n, b.gscale, b.tscale, b.wscale],
                       (3, 3, 3, 1e-10, 5, True) + limit._compiled_method())
-    Theta, SW, Sloss, Srank, Srate, Smult, count, status, route, code = out
-    assert (apart.method, K.codes.ROUTE_NAMES[route[0]], code[0]) == ("components", "narrow carrying", K.codes.DONE)
-    assert apart.ranks == list(Srank[0, :count[0]]) == [0, 1, 2]
-    assert [s.multiplicity for s in apart.saddles] == list(Smult[0, :count[0]])
-    whole = Theta[0, :9].reshape(3, 3) @ Theta[0, 9:].reshape(3, 3)
+    theta, SW, Sloss, Srank, Srate, Smult, count, status, route, code = out[0]
+    assert (apart.method, K.codes.ROUTE_NAMES[route], code) == ("components", "narrow carrying", K.codes.DONE)
+    assert apart.ranks == list(Srank[:count]) == [0, 1, 2]
+    assert [s.multiplicity for s in apart.saddles] == list(Smult[:count])
+    whole = theta[:9].reshape(3, 3) @ theta[9:].reshape(3, 3)
     np.testing.assert_allclose(apart.W, whole, rtol=0, atol=1e-9)
 
 

@@ -195,17 +195,24 @@ def ready(part: str, wait: bool = False) -> bool:
     return True
 
 
-@contextlib.contextmanager
 def first_use(entries, what: str, how_long: str):
-    """A call that may need the compiled ``entries`` (one function or a tuple): while any of them has no
-    machine code that fits this machine and these sources, say so once per process on stderr (the
-    reader then knows why the result takes a while) and compile at :data:`OPT_LEVEL`, whatever
-    ``NUMBA_OPT`` says, restoring numba's setting afterwards. Once all of them have machine code,
-    calls pass straight through."""
+    """A context for a call that may need the compiled ``entries`` (one function or a tuple): while any
+    of them has no machine code that fits this machine and these sources, say so once per process on
+    stderr (the reader then knows why the result takes a while) and compile at :data:`OPT_LEVEL`,
+    whatever ``NUMBA_OPT`` says, restoring numba's setting afterwards. Once all of them have machine
+    code, calls pass straight through (a shared empty context: the solvers call this on every call)."""
     entries = entries if isinstance(entries, tuple) else (entries,)
     if all(getattr(e, "_mfbook_ready", False) for e in entries):   # (cheap: ``_cached`` reads a file)
-        yield
-        return
+        return _PASS
+    return _compiling(entries, what, how_long)
+
+
+_PASS = contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def _compiling(entries, what, how_long):
+    """:func:`first_use` before the entries are known to have machine code."""
     missing = False
     for e in entries:
         e._mfbook_ready = _cached(e)
