@@ -138,8 +138,9 @@ class _Batch:
     kernel takes them."""
 
     def __init__(self, values, masks, width):
-        self.V = values
-        self.M = masks
+        # (fresh writable arrays: a problem's own arrays are read-only, a stacked batch's are not, and
+        # numba would compile a second variant of the kernel's entry points for the other kind)
+        values, masks = np.array(values, float), np.array(masks, bool)
         self.R, self.d1, self.d2 = values.shape
         self.d = width
         self.pa = self.d1 * self.d

@@ -135,7 +135,7 @@ def limit_path_components(delta0, seed, Ms, Vs, n, d1, d, d2, gscale, rtol, max_
         if end == DONE and ns <= 2:
             # the residual gradient at 0 exactly as the narrow path computed it (0 * Ms - Vs: the same signed
             # zeros), so that its escape and this projection use the same singular vectors, one orientation
-            U, _, Vt = _svd(_residual(np.zeros(0), Msc, Vsc, m1, 0, m2))
+            U, _, Vt = _svd(_residual(np.zeros(0), Msc, Vsc, m1, np.int64(0), m2))
             _, ck = _top_projection(dc, np.empty((0, 0)), np.int64(0), U, Vt, np.int64(1), m1, np.int64(0), d, m2)
             cn = np.sqrt(np.sum(ck * ck))
             if cn > 1e-6:

@@ -126,7 +126,7 @@ def transit(y0, Ms, Vs, d1, d, d2, n, dw, rate, rtol, atol, g0, big, t_limit, ws
             y[p:] /= dn
             f[p:] /= dn
         t += h_used
-        gn = np.sqrt(_sumsq(f, 0, p))
+        gn = np.sqrt(_sumsq(f, np.int64(0), p))
         if not escaped:
             escaped = _loss_into(y, Ms, Vs, d1, d, d2, n, work[0]) < loss0 * (1 - 1e-6) - 1e-15
         gpeak = max(gpeak, gn) if escaped else 0.0
@@ -156,7 +156,7 @@ def transit(y0, Ms, Vs, d1, d, d2, n, dw, rate, rtol, atol, g0, big, t_limit, ws
             else:   # not yet where the loss is locally convex (a cheap test): look again soon
                 next_snap = tries + 2 + tries // 8
         left = escaped and gbest < 1e-3 * gpeak and gn > 30 * gbest
-        unb = _sumsq(y, 0, p) > big
+        unb = _sumsq(y, np.int64(0), p) > big
         late = t > t_limit or tries > max_steps
         if unb:
             outcome = UNBOUNDED
@@ -188,8 +188,9 @@ def flow(y0, Ms, Vs, d1, d, d2, n, rtol, atol, t_max, tol, Atab, Bw, E3, E5, exp
     y_try = np.empty(p)
     f = np.empty(p)
     y = y0.copy()
-    work = _work(d1, d2, p, p, Ms, 0)
-    _rhs(y, Ms, Vs, d1, d, d2, p, 0, f, work[0], work[1])
+    dw = np.int64(0)    # (no carried direction; np.int64: the same compiled step as transit's)
+    work = _work(d1, d2, p, p, Ms, dw)
+    _rhs(y, Ms, Vs, d1, d, d2, p, dw, f, work[0], work[1])
     nfev = 1
     T = np.empty(256)
     Y = np.empty((256, p))
@@ -213,7 +214,7 @@ def flow(y0, Ms, Vs, d1, d, d2, n, rtol, atol, t_max, tol, Atab, Bw, E3, E5, exp
     while tries < max_tries and t < t_max:
         tries += 1
         h = min(h, t_max - t)
-        err = _dop853_step(y, f, h, Ms, Vs, d1, d, d2, p, 0, rtol, atol, Atab, Bw, E3, E5, K, ys, y_new, work)
+        err = _dop853_step(y, f, h, Ms, Vs, d1, d, d2, p, dw, rtol, atol, Atab, Bw, E3, E5, K, ys, y_new, work)
         nfev += S
         if err > 1.0:
             h *= max(0.2, 0.9 * err ** -expo)
@@ -235,7 +236,7 @@ def flow(y0, Ms, Vs, d1, d, d2, n, rtol, atol, t_max, tol, Atab, Bw, E3, E5, exp
                 if gb > -1e-3:   # within 0.1% of tol, on the converged side
                     break
                 c = b - gb * (b - a) / (gb - ga)
-                _dop853_step(y, f, c, Ms, Vs, d1, d, d2, p, 0, rtol, atol, Atab, Bw, E3, E5, K, ys, y_try, work)
+                _dop853_step(y, f, c, Ms, Vs, d1, d, d2, p, dw, rtol, atol, Atab, Bw, E3, E5, K, ys, y_try, work)
                 nfev += S
                 gc = np.log(max(_loss(y_try, Ms, Vs, d1, d, d2, n), 1e-300) / tol)
                 if gc < 0.0:

@@ -65,7 +65,7 @@ def manifold_series(th, v, H, lam, Ms, d1, d, d2, tscale, order):
     Wk = np.empty((d1, d2))
     for m in range(order + 1):
         if m >= 2:
-            _series_product(K, m, 1, m - 1, d1, d, d2, Wk)     # the part of W_m without K_m
+            _series_product(K, m, np.int64(1), m - 1, d1, d, d2, Wk)     # the part of W_m without K_m
             for i in range(d1):
                 for j in range(d2):
                     Wk[i, j] *= Ms[i, j]
@@ -93,7 +93,7 @@ def manifold_series(th, v, H, lam, Ms, d1, d, d2, tscale, order):
                 Mm[q, q] += m * lam
             K[m], _ = _solve_symmetric(Mm, rhs, 0.0)
         if m >= 1:
-            _series_product(K, m, 0, m, d1, d, d2, Wk)
+            _series_product(K, m, np.int64(0), m, d1, d, d2, Wk)
             for i in range(d1):
                 for j in range(d2):
                     Ec[m, i, j] = Ms[i, j] * Wk[i, j]

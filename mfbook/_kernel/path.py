@@ -269,18 +269,19 @@ def limit_path_narrow(delta0, carry, seed, Ms, Vs, n, d1, d, d2, gscale, tscale,
         if w > 0:
             Hw = _hessian(theta, Ms, Vs, d1, w, d2, pw)
             if carry:
-                active, Qa = np.linalg.eigh(-Hw)
+                active, Q = np.linalg.eigh(-Hw)
+                Qa = np.ascontiguousarray(Q)    # (C order, as the components pass passes it: one compiled variant)
             elif w == d or not _spectrum_below(Hw, sig[0] - eig_group * max(sig[0], gscale)):
                 active = np.linalg.eigvalsh(-Hw)
         lam = active[active.size - 1] if active.size > 0 else -np.inf
         if w < d:
             lam = max(lam, sig[0])
         cut = lam - eig_group * max(abs(lam), gscale)
-        n_act = 0
+        n_act = np.int64(0)    # (np.int64: a literal 0 would compile the callees a second time)
         for q in range(active.size):
             if active[q] >= cut:
                 n_act += 1
-        n_new = 0          # in one copy of the new-direction block
+        n_new = np.int64(0)          # in one copy of the new-direction block
         if w < d:
             for q in range(sig.size):
                 if sig[q] >= cut:
@@ -380,7 +381,7 @@ def limit_path(delta0, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_s
         w, Q = np.linalg.eigh(-H)
         lam = w[p - 1]
         cut = lam - eig_group * max(abs(lam), gscale)
-        mult = 0
+        mult = np.int64(0)
         for q in range(p):
             if w[q] >= cut:
                 mult += 1
