@@ -176,13 +176,6 @@ def _shared_out(per_run, fixed):
     return [out for part in parts for out in part]
 
 
-#: a run whose narrow pass crawls is computed again at full width only up to this many parameters
-#: (a 4 x 4 problem has 32): its status is "not settled" either way, and at full width each step costs
-#: a dense Hessian eigendecomposition (p^3), which at d = 10 (200 parameters) made such a run slower
-#: than the authors' training recipe; larger runs end where the crawl stopped
-CRAWL_FULL_WIDTH = 64
-
-
 def _passes(delta0, start, seed, Ms, Vs, n, gscale, tscale, wscale, d1, d, d2, rtol, max_saddles, full_ok,
             method):
     """The limit path of one run from the stage ``start``, pass by pass, each pass compiled
@@ -202,7 +195,7 @@ def _passes(delta0, start, seed, Ms, Vs, n, gscale, tscale, wscale, d1, d, d2, r
     compiled (else the code is ``NUMPY``: the reference follows the run).
 
     A narrow pass that crawls (a transit that does not reach a critical point within its budget) makes
-    the status ``NOT_SETTLED``, whatever follows: up to :data:`CRAWL_FULL_WIDTH` parameters the
+    the status ``NOT_SETTLED``, whatever follows: up to ``codes.CRAWL_FULL_WIDTH`` parameters the
     full-width pass gives the end point of the flow with its unused inner directions seeded by rounding
     errors, a W that fits the data but is not the alpha -> 0 limit (floating-point training leaves such
     a stage at places that depend on alpha and on rounding: the appendix "The transition at research
@@ -214,7 +207,7 @@ def _passes(delta0, start, seed, Ms, Vs, n, gscale, tscale, wscale, d1, d, d2, r
     have = delta0.size > 0
     stage = start
     crawled = start == C.FULL        # (the first pass reaches FULL only through a crawl)
-    crawl_full = full_ok and (d1 + d2) * d <= CRAWL_FULL_WIDTH
+    crawl_full = full_ok and (d1 + d2) * d <= C.CRAWL_FULL_WIDTH
     common = (Ms, Vs, n, d1, d, d2, gscale)
     while True:
         if stage == C.START or (stage == C.CARRY and have):

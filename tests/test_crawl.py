@@ -115,3 +115,22 @@ def test_training_does_not_settle_refuted_on_a_well_sampled_problem():
     with pytest.raises(AssertionError):
         training_does_not_settle([q], [W15], [W30])
     assert np.abs(mfbook.small_init_limit(q).W - W30).max() <= 1e-6 * np.abs(q.values).max()
+
+
+def test_a_crawling_component_gives_a_not_settled_path_up_to_its_crawl():
+    """A disconnected problem with a crawling component: the crawling threshold problem above next to a
+    fully observed 2 x 2 block. Above ``CRAWL_FULL_WIDTH`` parameters (here 24 x 12) the component is
+    not computed again carrying its direction (that took 60 s at d = 100): the run is "not settled"
+    and its path, merged from the two components, starts at the origin (before the fix it had no
+    critical points at all, and ``loss`` raised IndexError)."""
+    crawler = _problem(*THRESHOLD[0])
+    values, mask = np.zeros((12, 12)), np.zeros((12, 12), bool)
+    values[:10, :10], mask[:10, :10] = crawler.values, crawler.mask
+    values[10:, 10:], mask[10:, 10:] = [[1.0, 2.0], [3.0, 4.0]], True
+    q = mfbook.Completion.from_arrays(values, mask)
+    res = mfbook.small_init_limit(q)
+    assert (res.status, res.method) == ("not settled", "components")
+    assert res.ranks[0] == 0 and np.all(res.saddles[0].W == 0)
+    assert res.loss < res.saddles[0].loss == pytest.approx(np.sum(values[mask] ** 2) / mask.sum(), rel=1e-12)
+    # the 2 x 2 block (rank 2) escapes too, in the order of the escape rates, so the path climbs in rank
+    assert res.ranks == sorted(res.ranks) and len(res.ranks) >= 2

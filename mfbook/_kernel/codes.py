@@ -21,6 +21,14 @@ CONVERGED, STALLED, NOT_SETTLED = 0, 1, 3
 #: "0 1; 2 *", whose infimum is not attained) sits near 1e-4; such a path is STALLED
 SETTLED = 1e-8
 
+#: a run whose narrow pass crawls is computed again only up to this many parameters (a 4 x 4 problem
+#: has 32), at full width (mfbook.limit._passes), or, for a component of a disconnected problem,
+#: carrying its initial direction (limit_path_components): its status is "not settled" either way, and
+#: at full width each step costs a dense Hessian eigendecomposition (p^3), which at d = 10 (200
+#: parameters) made such a run slower than the authors' training recipe, while carrying the direction
+#: took 60 s on a d = 100 component; larger runs end where the crawl stopped
+CRAWL_FULL_WIDTH = 64
+
 #: how a pass ended: done, or left for another pass (mfbook.limit._passes)
 DONE, DEGENERATE, CRAWLS = 0, 1, 2
 

@@ -5,10 +5,10 @@ in the order of their escape rates (``limit_path_components``).
 import numpy as np
 from numba import njit
 
-from .codes import CONVERGED, DONE, STALLED
+from .codes import CONVERGED, CRAWL_FULL_WIDTH, CRAWLS, DONE, STALLED
 from .linalg import _numerical_rank, _svd
 from .loss import _residual
-from .path import _room, _saddle_arrays, _top_projection, limit_path_narrow
+from .path import _grown, _room, _saddle_arrays, _top_projection, limit_path_narrow
 
 
 @njit(cache=True)
@@ -86,18 +86,32 @@ def limit_path_components(delta0, seed, Ms, Vs, n, d1, d, d2, gscale, rtol, max_
     the escape rate is the largest pending one, the multiplicity the sum over the components at that
     rate (and, at a minimum, the d zero eigenvalues of each row and column without observations).
 
-    Returns what :func:`limit_path` returns; the last entry is ``DONE``, or ``DEGENERATE`` /
-    ``CRAWLS`` if a component needs the full width (the caller computes the whole run at full width).
+    A component whose narrow pass crawls is computed again carrying its direction only in runs of at
+    most ``CRAWL_FULL_WIDTH`` parameters, as a crawling run is computed again at full width (carrying
+    the direction costs up to d times as much: 60 s for a component at d = 100); in larger runs the
+    merged path stops where that component would leave its last critical point, with the component at
+    the end point of its crawl, and the run is not settled.
+
+    Returns what :func:`limit_path` returns; the last entry is ``DONE``, ``CRAWLS`` (a component's stage
+    crawled: the path up to the crawl, as above) or ``DEGENERATE`` (a component needs the full width:
+    the caller computes the whole run at full width).
     """
     label, nc = components(Ms, d1, d2)
     L = max_saddles + 1
     pa = d1 * d
-    CA = np.zeros((nc, L, d1, d))         # each component's factors at its critical points
-    CB = np.zeros((nc, L, d, d2))
-    Closs = np.zeros((nc, L))
-    Crate = np.zeros((nc, L))
-    Cmult = np.zeros((nc, L), np.int64)
+    # each component's factors (A on its rows, B on its columns) at its critical points, the components
+    # one after the other from ``first[c]``, grown as they come (no slots for the longest path of every
+    # component up front: at d = 100 those took 16 MB per component); losses, rates and multiplicities
+    # by component and critical point
+    kept = np.zeros(1)
+    first = np.zeros(nc + 1, np.int64)
+    Lc = min(min(d1, d2) + 2, max_saddles) + 1
+    Closs = np.zeros((nc, Lc))
+    Crate = np.zeros((nc, Lc))
+    Cmult = np.zeros((nc, Lc), np.int64)
     Ccount = np.zeros(nc, np.int64)
+    crawled = -1                        # the component whose narrow pass crawled, if one did
+    crawl_end = np.zeros(0)             # ... and its factors where the crawl stopped (its own rows and columns)
     status = np.int64(CONVERGED)
     for c in range(nc):
         rows = np.flatnonzero(label[:d1] == c)
@@ -128,7 +142,7 @@ def limit_path_components(delta0, seed, Ms, Vs, n, d1, d, d2, gscale, rtol, max_
                 dc[m1 * d + k * m2 + b] = delta0[pa + k * d2 + cols[b]]
         dc /= max(np.sqrt(np.sum(dc * dc)), 1e-300)
         limit = min(min(m1, m2) + 2, max_saddles)
-        _, _, Sl, _, Sra, Smu, ns, st, Sth, SL, end = limit_path_narrow(
+        th, _, Sl, _, Sra, Smu, ns, st, Sth, SL, end = limit_path_narrow(
             dc, np.bool_(False), seed, Msc, Vsc, n, m1, d, m2, gs, ts, ws, rtol, limit, Atab, Bw, E3, E5, expo, eps, gtol,
             bigf, eig_group, min_rate, max_steps, snap, snap_min, snap_after, snap_max_p, polish_tol)
         direction = np.zeros(d)         # inner direction of a single escape
@@ -140,13 +154,24 @@ def limit_path_components(delta0, seed, Ms, Vs, n, d1, d, d2, gscale, rtol, max_
             cn = np.sqrt(np.sum(ck * ck))
             if cn > 1e-6:
                 direction = ck / cn
-        if ns > 2 or end != DONE or (ns == 2 and not np.any(direction != 0.0)):
+        if end == CRAWLS and (d1 + d2) * d > CRAWL_FULL_WIDTH:
+            # a stage that crawls in a run too large to be computed again (CRAWL_FULL_WIDTH): the run is
+            # not settled; its path is merged up to the crawl, and this component ends where the crawl
+            # stopped (not oriented by the initial direction: it is not a limit either way)
+            crawled = c
+            crawl_end = th
+        elif ns > 2 or end != DONE or (ns == 2 and not np.any(direction != 0.0)):
             _, _, Sl, _, Sra, Smu, ns, st, Sth, SL, end = limit_path_narrow(
                 dc, np.bool_(True), seed, Msc, Vsc, n, m1, d, m2, gs, ts, ws, rtol, limit, Atab, Bw, E3, E5, expo, eps,
                 gtol, bigf, eig_group, min_rate, max_steps, snap, snap_min, snap_after, snap_max_p, polish_tol)
             if end != DONE:
                 SW, Sloss, Srank, Srate, Smult = _saddle_arrays(1, d1, d2)
                 return np.zeros((d1 + d2) * d), SW, Sloss, Srank, Srate, Smult, 0, CONVERGED, end
+        block = (m1 + m2) * d
+        first[c + 1] = first[c] + (ns + 1 if c == crawled else ns) * block    # (a crawl's end point after them)
+        kept = _grown(kept, first[c + 1])
+        if c == crawled:
+            kept[first[c] + ns * block:first[c + 1]] = crawl_end
         for s in range(ns):
             Ac = Sth[s, :m1 * d].copy().reshape(m1, d)
             Bc = Sth[s, m1 * d:].copy().reshape(d, m2)
@@ -157,10 +182,9 @@ def limit_path_components(delta0, seed, Ms, Vs, n, d1, d, d2, gscale, rtol, max_
                 Ls = SL[s].copy()
                 Ap = Ac @ Ls
                 Bp = np.ascontiguousarray(Ls.T) @ Bc
-            for a in range(m1):
-                CA[c, s, rows[a]] = Ap[a]
-            for b in range(m2):
-                CB[c, s, :, cols[b]] = Bp[:, b]
+            at = first[c] + s * block
+            kept[at:at + m1 * d] = Ap.ravel()
+            kept[at + m1 * d:at + block] = Bp.ravel()
             Closs[c, s] = Sl[s]
             Crate[c, s] = Sra[s]
             Cmult[c, s] = Smu[s]
@@ -177,15 +201,12 @@ def limit_path_components(delta0, seed, Ms, Vs, n, d1, d, d2, gscale, rtol, max_
     B = np.zeros((d, d2))
     ns = np.int64(0)
     while True:
-        A[:] = 0.0
-        B[:] = 0.0
         lam = -np.inf
         loss = 0.0
         for c in range(nc):
-            A += CA[c, at[c]]
-            B += CB[c, at[c]]
             lam = max(lam, Crate[c, at[c]])
             loss += Closs[c, at[c]]
+        _merged_factors(kept, first, at, label, nc, d1, d, d2, A, B)
         cut = lam - eig_group * max(abs(lam), gscale)
         mult = free if cut <= 0.0 else 0
         for c in range(nc):
@@ -199,11 +220,16 @@ def limit_path_components(delta0, seed, Ms, Vs, n, d1, d, d2, gscale, rtol, max_
         Srate[ns] = lam
         Smult[ns] = mult
         ns += 1
-        # the components whose next escape is the fastest (ties: all of them, as in the whole flow) leave
+        # the components whose next escape is the fastest (ties: all of them, as in the whole flow) leave;
+        # the path ends when none does, or when the one that leaves is the component that crawls
         going = 0
         for c in range(nc):
             if at[c] < Ccount[c] - 1 and Crate[c, at[c]] >= cut:
                 going += 1
+        if crawled >= 0 and at[crawled] == Ccount[crawled] - 1 and Crate[crawled, at[crawled]] >= cut:
+            at[crawled] += 1                # the crawl's end point
+            _merged_factors(kept, first, at, label, nc, d1, d, d2, A, B)
+            break
         if going == 0 or ns == L:
             if going > 0:
                 status = max(status, STALLED)
@@ -214,4 +240,25 @@ def limit_path_components(delta0, seed, Ms, Vs, n, d1, d, d2, gscale, rtol, max_
     theta = np.empty((d1 + d2) * d)
     theta[:pa] = A.ravel()
     theta[pa:] = B.ravel()
-    return theta, SW, Sloss, Srank, Srate, Smult, ns, status, DONE
+    return theta, SW, Sloss, Srank, Srate, Smult, ns, status, CRAWLS if crawled >= 0 else DONE
+
+
+@njit(cache=True)
+def _merged_factors(kept, first, at, label, nc, d1, d, d2, A, B):
+    """A and B of a whole run with component c at its critical point number ``at[c]``: the components'
+    factors (``kept``, from ``first[c]``, a block of its rows of A then its columns of B per critical
+    point) put on their own rows and columns, zero elsewhere."""
+    A[:] = 0.0
+    B[:] = 0.0
+    for c in range(nc):
+        rows = np.flatnonzero(label[:d1] == c)
+        cols = np.flatnonzero(label[d1:] == c)
+        m1, m2 = rows.size, cols.size
+        at_c = first[c] + at[c] * (m1 + m2) * d
+        for a in range(m1):
+            for k in range(d):
+                A[rows[a], k] += kept[at_c + a * d + k]
+        at_c += m1 * d
+        for k in range(d):
+            for b in range(m2):
+                B[k, cols[b]] += kept[at_c + k * m2 + b]
