@@ -10,8 +10,8 @@ Steps (each timed and printed):
 2. in a new process of that venv, with ``NUMBA_CACHE_DIR`` pointing at an empty folder: the time of
    ``import mfbook``, of the first ``small_init_limit`` call (2 x 2 and then the 4 x 4 example: the
    reference answers while a background process compiles the kernel), of the first
-   ``gradient_flow`` (SciPy's integrator meanwhile), and when the compiled solvers are ready; the
-   peak memory of that process;
+   ``gradient_flow`` (it waits for its compiled integrator, which that process compiles first), and
+   when the compiled solvers are ready; the peak memory of that process;
 3. the cold compile in the foreground (``python -m mfbook compile``, a new empty cache): what a
    maintainer waits for after editing the kernel;
 4. each chapter executed cold in a new kernel of that venv (a new empty numba cache each), as
