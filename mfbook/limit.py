@@ -181,7 +181,7 @@ def _passes(delta0, start, seed, Ms, Vs, n, gscale, tscale, wscale, d1, d, d2, r
     """The limit path of one run from the stage ``start``, pass by pass, each pass compiled
     (:mod:`mfbook._kernel`):
 
-    - observed entries in several components (``COMPONENTS``): ``limit_path_components``
+    - observed entries in several components (``COMPONENTS``): :func:`_components_pass`
       (``BY_COMPONENTS``); otherwise (``START``) ``limit_path_narrow`` without the initial direction
       (``NARROW``);
     - a degenerate escape on the narrow path: narrow again, carrying it (``NARROW_CARRYING``);
@@ -224,10 +224,9 @@ def _passes(delta0, start, seed, Ms, Vs, n, gscale, tscale, wscale, d1, d, d2, r
             stage = C.CARRY if end == C.DEGENERATE and not carry else (C.FULL_CARRY if carry else C.FULL)
             continue
         if not have or (stage >= C.FULL and not full_ok):
-            return (np.zeros((d1 + d2) * d), np.zeros((1, d1, d2)), np.zeros(1), np.zeros(1, np.int64),
-                    np.zeros(1), np.zeros(1, np.int64), 0, C.CONVERGED, C.NARROW, C.NUMPY if have else stage)
+            return (*_no_path(d1, d, d2), C.CONVERGED, C.NARROW, C.NUMPY if have else stage)
         if stage == C.COMPONENTS:
-            *out, st, end = K.limit_path_components(delta0, seed, *common, rtol, max_saddles, *method)
+            *out, st, end = _components_pass(delta0, seed, *common, rtol, max_saddles, method)
             if end == C.DONE:
                 return (*out, st, C.BY_COMPONENTS, C.DONE)
             crawled = end == C.CRAWLS
@@ -242,6 +241,62 @@ def _passes(delta0, start, seed, Ms, Vs, n, gscale, tscale, wscale, d1, d, d2, r
             return (*out, C.NOT_SETTLED if crawled else st, C.FULL_WIDTH_CARRYING if carry else C.FULL_WIDTH,
                     C.DONE)
         stage = C.FULL_CARRY
+
+
+def _no_path(d1, d, d2):
+    """theta = 0 and an empty record of critical points (what a pass returns when it hands a run on)."""
+    return (np.zeros((d1 + d2) * d), np.zeros((1, d1, d2)), np.zeros(1), np.zeros(1, np.int64), np.zeros(1),
+            np.zeros(1, np.int64), 0)
+
+
+def _components_pass(delta0, seed, Ms, Vs, n, d1, d, d2, gscale, rtol, max_saddles, method):
+    """The pass ``BY_COMPONENTS`` of a run whose observed entries fall into several components
+    (:mod:`mfbook._kernel.components`): the narrow path of each component on its own, at the full inner
+    width d, and the whole run's path merged from them.
+
+    What couples the components is only the inner space R^d they share: the entries of W between two
+    components are products of their factors, so the factors must be in the original inner
+    coordinates. A component with one escape leaves along the projection of its part of the initial
+    direction onto the top eigenspace at 0 (``escape_direction``); one with more escapes is computed
+    again carrying that direction, with its orientation. A component whose narrow pass crawls is
+    computed again carrying it only in runs of at most ``codes.CRAWL_FULL_WIDTH`` parameters (as a
+    crawling run is computed again at full width; carrying the direction costs up to d times as
+    much: 60 s for a component at d = 100); in larger runs the merged path stops where that component
+    would leave its last critical point, with the component at the end point of its crawl.
+
+    Returns theta, the critical points' W, losses, ranks, rates and multiplicities, their number, the
+    status and how the pass ended: ``DONE``, ``CRAWLS`` (a component's stage crawled: the path up to
+    the crawl) or ``DEGENERATE`` (a component needs the full width: the caller computes the whole run
+    at full width)."""
+    K, C = _kernel, _kernel.codes
+    label, nc = K.components(Ms, d1, d2)
+    most = min(min(d1, d2) + 2, max_saddles) + 1          # critical points of a component, at most
+    Closs, Crate, Cmult = np.zeros((nc, most)), np.zeros((nc, most)), np.zeros((nc, most), np.int64)
+    Ccount = np.zeros(nc, np.int64)
+    blocks, sizes, crawled, status = [], [0], -1, C.CONVERGED
+    for c in range(nc):
+        _, _, Msc, Vsc, gs, ts, ws, dc = K.component_problem(delta0, Ms, Vs, n, label, c, d1, d, d2)
+        m1, m2 = Msc.shape
+        run = (seed, Msc, Vsc, n, m1, d, m2, gs, ts, ws, rtol, min(min(m1, m2) + 2, max_saddles), *method)
+        end_theta, _, Sl, _, Sra, Smu, ns, st, Sth, SL, end = K.limit_path_narrow(dc, np.bool_(False), *run)
+        direction = (K.escape_direction(dc, Msc, Vsc, m1, d, m2) if end == C.DONE and ns <= 2 else np.zeros(d))
+        if end == C.CRAWLS and (d1 + d2) * d > C.CRAWL_FULL_WIDTH:
+            crawled = c          # (not oriented by the initial direction: the run is not settled either way)
+        elif ns > 2 or end != C.DONE or (ns == 2 and not direction.any()):
+            end_theta, _, Sl, _, Sra, Smu, ns, st, Sth, SL, end = K.limit_path_narrow(dc, np.bool_(True), *run)
+            if end != C.DONE:
+                return (*_no_path(d1, d, d2), C.CONVERGED, end)
+        factors = K.component_factors(Sth, SL, ns, direction, m1, d, m2)
+        if c == crawled:            # the crawl's end point, after the critical points
+            factors = np.concatenate((factors, end_theta))
+        blocks.append(factors)
+        sizes.append(sizes[-1] + factors.size)
+        Closs[c, :ns], Crate[c, :ns], Cmult[c, :ns] = Sl[:ns], Sra[:ns], Smu[:ns]
+        Ccount[c] = ns
+        status = max(status, st)
+    out = K.merged_path(np.concatenate(blocks), np.array(sizes, np.int64), label, nc, Closs, Crate, Cmult, Ccount,
+                        crawled, status, d1, d, d2, gscale, _EIG_GROUP, max_saddles)
+    return (*out, C.CRAWLS if crawled >= 0 else C.DONE)
 
 
 def _runs(per_run, fixed):

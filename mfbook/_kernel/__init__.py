@@ -19,7 +19,7 @@ compare this kernel with); this package only makes it fast. Explicit loops and w
 temporaries: for the book's problems a right-hand side costs a fraction of a microsecond instead of
 tens of microseconds of NumPy call overhead.
 
-**Caching.** numba compiles these functions once per machine (about a minute and a half for all of
+**Caching.** numba compiles these functions once per machine (about a minute for all of
 them) and caches the machine code; on a fresh runtime a background process compiles them while single
 small problems go to the reference (:func:`ready`). The cache is keyed by the content of all the
 kernel's modules at once (this file aside: it compiles nothing), so a change in any of them
@@ -97,11 +97,11 @@ if _KernelCacheLocator not in caching.CacheImpl._locator_classes:
     caching.CacheImpl._locator_classes.insert(0, _KernelCacheLocator)
 
 from . import codes  # noqa: E402  (after the locator: the modules below compile with cache=True)
-from .components import component_counts  # noqa: E402
+from .components import (component_counts, component_factors, component_problem, components,  # noqa: E402
+                         escape_direction, merged_path)
 from .linalg import LAPACK_CHOLESKY  # noqa: E402
 from .integrator import flow  # noqa: E402
 from .loss import gradient_norms, problem_scales  # noqa: E402
-from .components import limit_path_components  # noqa: E402
 from .path import limit_path, limit_path_narrow  # noqa: E402
 
 #: LLVM's optimization level for the kernel: the same speed as 2 and 3 on the book's problems (4 x 4
@@ -121,8 +121,9 @@ OPT_LEVEL = 1
 COMPILE_MODES = ("background", "foreground")
 
 #: the compiled entry points each part needs: all of them cached means the part is ready
-_PARTS = {"limit": ("problem_scales", "component_counts", "gradient_norms", "limit_path_narrow",
-                   "limit_path_components", "limit_path"), "flow": ("flow",)}
+_PARTS = {"limit": ("problem_scales", "component_counts", "gradient_norms", "limit_path_narrow", "components",
+                   "component_problem", "escape_direction", "component_factors", "merged_path", "limit_path"),
+          "flow": ("flow",)}
 _READY = set()
 _WAITING = {"limit": "a batch of problems is not worth the reference solver",
             "flow": "gradient flow is compiled first, in about ten seconds"}
@@ -240,8 +241,9 @@ _ANNOUNCED = set()
 MAX_PARAMETERS = 512
 
 #: the compiled passes of the limit solver (:func:`first_use` checks them together)
-LIMIT_PASSES = (limit_path_narrow, limit_path_components, limit_path)
+LIMIT_PASSES = (limit_path_narrow, components, component_problem, escape_direction, component_factors, merged_path,
+                limit_path)
 
-__all__ = ["codes", "component_counts", "compile_mode", "first_use", "flow", "gradient_norms", "limit_path",
-           "limit_path_components", "limit_path_narrow", "problem_scales", "ready", "LAPACK_CHOLESKY",
-           "LIMIT_PASSES", "MAX_PARAMETERS"]
+__all__ = ["codes", "component_counts", "component_factors", "component_problem", "components", "compile_mode",
+           "escape_direction", "first_use", "flow", "gradient_norms", "limit_path", "limit_path_narrow",
+           "merged_path", "problem_scales", "ready", "LAPACK_CHOLESKY", "LIMIT_PASSES", "MAX_PARAMETERS"]

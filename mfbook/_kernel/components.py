@@ -1,14 +1,18 @@
 """Problems whose observed entries fall into several connected pieces: the pieces (union-find on
-the observed positions), and the path computed one piece at a time, the pieces' critical points merged
-in the order of their escape rates (``limit_path_components``).
+the observed positions), each piece as a problem of its own (``component_problem``), its factors in
+the common inner coordinates (``escape_direction``, ``component_factors``), and the path of the whole
+run, the pieces' critical points merged in the order of their escape rates (``merged_path``). The
+narrow pass of each piece is called in between from Python (:func:`mfbook.limit._components_pass`):
+numba links a function's callees into its own machine code, and a compiled driver that called the
+narrow pass compiled all of it once more (10 s of the cold compile).
 """
 import numpy as np
 from numba import njit
 
-from .codes import CONVERGED, CRAWL_FULL_WIDTH, CRAWLS, DONE, STALLED
+from .codes import STALLED
 from .linalg import _numerical_rank, _svd
 from .loss import _residual
-from .path import _grown, _room, _saddle_arrays, _top_projection, limit_path_narrow
+from .path import _room, _saddle_arrays, _top_projection
 
 
 @njit(cache=True)
@@ -62,136 +66,117 @@ def component_counts(Ms):
     return out
 
 
-@njit(cache=True, nogil=True)
-def limit_path_components(delta0, seed, Ms, Vs, n, d1, d, d2, gscale, rtol, max_saddles, Atab, Bw, E3, E5, expo,
-                          eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_min, snap_after, snap_max_p,
-                          polish_tol):
-    """The saddle-to-saddle path of one run whose observed entries fall into several components.
+@njit(cache=True)
+def component_problem(delta0, Ms, Vs, n, label, c, d1, d, d2):
+    """Component ``c`` (of ``label``, :func:`components`) of one run as a problem of its own: its rows and
+    columns, Ms and Vs on them, its scales (as ``problem_scales`` in loss.py, with the run's n: the
+    loss is the run's), and its part of the initial direction ``delta0`` at inner width d, normalized.
 
     The rows of A and the columns of B of different components never meet in the loss, so gradient
     flow is one independent flow per component, on its own parameters, from its own part of the
-    initial point (Proposition 2 of Bai, Zhao & Zhang; chapter 3). So is the limit: each component's
-    path is computed on its own (the narrow path, on the component's rows and columns, with the full
-    inner width d), and the factors are put together. What couples the components is only the inner
-    space R^d they share: the entries of W between two components are products of their factors, so
-    the factors must be in the original inner coordinates. The first escape of a component leaves
-    along the projection of its part of the initial direction onto the top eigenspace at 0 (z in the
-    inner direction c/|c|, c_k the coefficient of z in inner direction k: :func:`_top_projection`); a
-    component with one escape needs nothing more. A component with more escapes is computed
-    carrying its part of the initial direction, with its orientation (:func:`limit_path_narrow`).
+    initial point (Proposition 2 of Bai, Zhao & Zhang; chapter 3). So is the limit."""
+    rows = np.flatnonzero(label[:d1] == c)
+    cols = np.flatnonzero(label[d1:] == c)
+    m1, m2 = rows.size, cols.size
+    Msc = np.empty((m1, m2))
+    Vsc = np.empty((m1, m2))
+    size2 = 0.0
+    big = 0.0
+    for a in range(m1):
+        for b in range(m2):
+            Msc[a, b] = Ms[rows[a], cols[b]]
+            Vsc[a, b] = Vs[rows[a], cols[b]]
+            if Msc[a, b] != 0.0:
+                x = Vsc[a, b] / Msc[a, b]
+                size2 += x * x
+                big = max(big, abs(x))
+    size = np.sqrt(size2)
+    gs = max(2.0 / n * size, 1e-300)
+    ts = np.sqrt(2.0 * np.sqrt(min(m1, m2)) * max(size, 1e-300))
+    ws = big + 1e-300
+    pa = d1 * d
+    dc = np.empty((m1 + m2) * d)
+    for a in range(m1):
+        for k in range(d):
+            dc[a * d + k] = delta0[rows[a] * d + k]
+    for k in range(d):
+        for b in range(m2):
+            dc[m1 * d + k * m2 + b] = delta0[pa + k * d2 + cols[b]]
+    dc /= max(np.sqrt(np.sum(dc * dc)), 1e-300)
+    return rows, cols, Msc, Vsc, gs, ts, ws, dc
 
-    The critical points of the whole path are the products of the components' critical points, in
-    the order of the escapes: at each, the component whose next escape is fastest leaves (as the
-    whole flow would: the top eigenvalue of -H is the largest of the components'). Losses add up,
-    the escape rate is the largest pending one, the multiplicity the sum over the components at that
-    rate (and, at a minimum, the d zero eigenvalues of each row and column without observations).
 
-    A component whose narrow pass crawls is computed again carrying its direction only in runs of at
-    most ``CRAWL_FULL_WIDTH`` parameters, as a crawling run is computed again at full width (carrying
-    the direction costs up to d times as much: 60 s for a component at d = 100); in larger runs the
-    merged path stops where that component would leave its last critical point, with the component at
-    the end point of its crawl, and the run is not settled.
+@njit(cache=True)
+def escape_direction(dc, Msc, Vsc, m1, d, m2):
+    """The inner direction of a component's first escape from 0, as the whole flow takes it: the
+    projection of its part ``dc`` of the initial direction onto the top eigenspace at 0 is z in the
+    inner direction c/|c| (c_k the coefficient of z in inner direction k, :func:`_top_projection`); 0
+    where that projection is negligible. The residual gradient at 0 is computed exactly as the narrow
+    path computes it (0 * Ms - Vs: the same signed zeros), so that its escape and this projection use
+    the same singular vectors, one orientation."""
+    U, _, Vt = _svd(_residual(np.zeros(0), Msc, Vsc, m1, np.int64(0), m2))
+    _, ck = _top_projection(dc, np.empty((0, 0)), np.int64(0), U, Vt, np.int64(1), m1, np.int64(0), d, m2)
+    cn = np.sqrt(np.sum(ck * ck))
+    if cn > 1e-6:
+        return ck / cn
+    return np.zeros(d)
 
-    Returns what :func:`limit_path` returns; the last entry is ``DONE``, ``CRAWLS`` (a component's stage
-    crawled: the path up to the crawl, as above) or ``DEGENERATE`` (a component needs the full width:
-    the caller computes the whole run at full width).
-    """
-    label, nc = components(Ms, d1, d2)
+
+@njit(cache=True)
+def component_factors(Sth, SL, ns, direction, m1, d, m2):
+    """A component's factors at its ``ns`` critical points in the run's inner coordinates, one block per
+    critical point (its rows of A, then its columns of B): from theta (``Sth``, canonical inner
+    coordinates of the narrow pass) turned by the orientation L (``SL``: (A L, L^T B)), or, for a
+    component with one escape, with its inner direction 0 put along ``direction``
+    (:func:`escape_direction`)."""
+    block = (m1 + m2) * d
+    out = np.empty(ns * block)
+    one = np.any(direction != 0.0)
+    for s in range(ns):
+        Ac = Sth[s, :m1 * d].copy().reshape(m1, d)
+        Bc = Sth[s, m1 * d:].copy().reshape(d, m2)
+        if one:
+            Ap = np.empty((m1, d))
+            Bp = np.empty((d, m2))
+            for a in range(m1):
+                for k in range(d):
+                    Ap[a, k] = Ac[a, 0] * direction[k]
+            for k in range(d):
+                for b in range(m2):
+                    Bp[k, b] = direction[k] * Bc[0, b]
+        else:
+            Ls = SL[s].copy()
+            Ap = Ac @ Ls
+            Bp = np.ascontiguousarray(Ls.T) @ Bc
+        at = s * block
+        out[at:at + m1 * d] = Ap.ravel()
+        out[at + m1 * d:at + block] = Bp.ravel()
+    return out
+
+
+@njit(cache=True)
+def merged_path(kept, first, label, nc, Closs, Crate, Cmult, Ccount, crawled, status, d1, d, d2, gscale, eig_group,
+                max_saddles):
+    """The path of a whole run from its components' paths: the products of the components' critical
+    points, in the order of the escapes. At each, the components whose next escape is fastest leave
+    (ties: all of them), as the whole flow would: the top eigenvalue of -H is the largest of the
+    components'. Losses add up, the escape rate is the largest pending one, the multiplicity the sum
+    over the components at that rate (and, at a minimum, the d zero eigenvalues of each row and column
+    without observations).
+
+    ``kept`` holds the components' factors (:func:`component_factors`), component c from ``first[c]``;
+    ``Closs``, ``Crate``, ``Cmult`` their losses, rates and multiplicities, ``Ccount`` how many critical
+    points each has. ``crawled`` is the component whose stage crawled (-1: none): the path stops where
+    it would leave its last critical point, with that component at the end point of its crawl (kept
+    after its critical points). At most ``max_saddles + 1`` critical points; a path cut there is
+    ``STALLED``.
+
+    Returns (theta, the critical points' W, losses, ranks, rates and multiplicities, their number,
+    the status)."""
     L = max_saddles + 1
     pa = d1 * d
-    # each component's factors (A on its rows, B on its columns) at its critical points, the components
-    # one after the other from ``first[c]``, grown as they come (no slots for the longest path of every
-    # component up front: at d = 100 those took 16 MB per component); losses, rates and multiplicities
-    # by component and critical point
-    kept = np.zeros(1)
-    first = np.zeros(nc + 1, np.int64)
-    Lc = min(min(d1, d2) + 2, max_saddles) + 1
-    Closs = np.zeros((nc, Lc))
-    Crate = np.zeros((nc, Lc))
-    Cmult = np.zeros((nc, Lc), np.int64)
-    Ccount = np.zeros(nc, np.int64)
-    crawled = -1                        # the component whose narrow pass crawled, if one did
-    crawl_end = np.zeros(0)             # ... and its factors where the crawl stopped (its own rows and columns)
-    status = np.int64(CONVERGED)
-    for c in range(nc):
-        rows = np.flatnonzero(label[:d1] == c)
-        cols = np.flatnonzero(label[d1:] == c)
-        m1, m2 = rows.size, cols.size
-        Msc = np.empty((m1, m2))
-        Vsc = np.empty((m1, m2))
-        size2 = 0.0
-        big = 0.0
-        for a in range(m1):
-            for b in range(m2):
-                Msc[a, b] = Ms[rows[a], cols[b]]
-                Vsc[a, b] = Vs[rows[a], cols[b]]
-                if Msc[a, b] != 0.0:
-                    x = Vsc[a, b] / Msc[a, b]
-                    size2 += x * x
-                    big = max(big, abs(x))
-        size = np.sqrt(size2)          # the component's scales, as problem_scales in loss.py (same n)
-        gs = max(2.0 / n * size, 1e-300)
-        ts = np.sqrt(2.0 * np.sqrt(min(m1, m2)) * max(size, 1e-300))
-        ws = big + 1e-300
-        dc = np.empty((m1 + m2) * d)   # the component's part of the initial direction
-        for a in range(m1):
-            for k in range(d):
-                dc[a * d + k] = delta0[rows[a] * d + k]
-        for k in range(d):
-            for b in range(m2):
-                dc[m1 * d + k * m2 + b] = delta0[pa + k * d2 + cols[b]]
-        dc /= max(np.sqrt(np.sum(dc * dc)), 1e-300)
-        limit = min(min(m1, m2) + 2, max_saddles)
-        th, _, Sl, _, Sra, Smu, ns, st, Sth, SL, end = limit_path_narrow(
-            dc, np.bool_(False), seed, Msc, Vsc, n, m1, d, m2, gs, ts, ws, rtol, limit, Atab, Bw, E3, E5, expo, eps, gtol,
-            bigf, eig_group, min_rate, max_steps, snap, snap_min, snap_after, snap_max_p, polish_tol)
-        direction = np.zeros(d)         # inner direction of a single escape
-        if end == DONE and ns <= 2:
-            # the residual gradient at 0 exactly as the narrow path computed it (0 * Ms - Vs: the same signed
-            # zeros), so that its escape and this projection use the same singular vectors, one orientation
-            U, _, Vt = _svd(_residual(np.zeros(0), Msc, Vsc, m1, np.int64(0), m2))
-            _, ck = _top_projection(dc, np.empty((0, 0)), np.int64(0), U, Vt, np.int64(1), m1, np.int64(0), d, m2)
-            cn = np.sqrt(np.sum(ck * ck))
-            if cn > 1e-6:
-                direction = ck / cn
-        if end == CRAWLS and (d1 + d2) * d > CRAWL_FULL_WIDTH:
-            # a stage that crawls in a run too large to be computed again (CRAWL_FULL_WIDTH): the run is
-            # not settled; its path is merged up to the crawl, and this component ends where the crawl
-            # stopped (not oriented by the initial direction: it is not a limit either way)
-            crawled = c
-            crawl_end = th
-        elif ns > 2 or end != DONE or (ns == 2 and not np.any(direction != 0.0)):
-            _, _, Sl, _, Sra, Smu, ns, st, Sth, SL, end = limit_path_narrow(
-                dc, np.bool_(True), seed, Msc, Vsc, n, m1, d, m2, gs, ts, ws, rtol, limit, Atab, Bw, E3, E5, expo, eps,
-                gtol, bigf, eig_group, min_rate, max_steps, snap, snap_min, snap_after, snap_max_p, polish_tol)
-            if end != DONE:
-                SW, Sloss, Srank, Srate, Smult = _saddle_arrays(1, d1, d2)
-                return np.zeros((d1 + d2) * d), SW, Sloss, Srank, Srate, Smult, 0, CONVERGED, end
-        block = (m1 + m2) * d
-        first[c + 1] = first[c] + (ns + 1 if c == crawled else ns) * block    # (a crawl's end point after them)
-        kept = _grown(kept, first[c + 1])
-        if c == crawled:
-            kept[first[c] + ns * block:first[c + 1]] = crawl_end
-        for s in range(ns):
-            Ac = Sth[s, :m1 * d].copy().reshape(m1, d)
-            Bc = Sth[s, m1 * d:].copy().reshape(d, m2)
-            if np.any(direction != 0.0):      # one escape: canonical inner direction 0 is `direction`
-                Ap = np.outer(Ac[:, 0], direction)
-                Bp = np.outer(direction, Bc[0])
-            else:
-                Ls = SL[s].copy()
-                Ap = Ac @ Ls
-                Bp = np.ascontiguousarray(Ls.T) @ Bc
-            at = first[c] + s * block
-            kept[at:at + m1 * d] = Ap.ravel()
-            kept[at + m1 * d:at + block] = Bp.ravel()
-            Closs[c, s] = Sl[s]
-            Crate[c, s] = Sra[s]
-            Cmult[c, s] = Smu[s]
-        Ccount[c] = ns
-        status = max(status, st)
-    # the path of the whole run: the components' critical points, merged in the order of the escapes
     saddles = _saddle_arrays(1, d1, d2)
+    SW, Sloss, Srank, Srate, Smult = saddles
     free = 0                            # rows and columns without observations: d zero eigenvalues each
     for v in range(d1 + d2):
         if label[v] < 0:
@@ -220,8 +205,8 @@ def limit_path_components(delta0, seed, Ms, Vs, n, d1, d, d2, gscale, rtol, max_
         Srate[ns] = lam
         Smult[ns] = mult
         ns += 1
-        # the components whose next escape is the fastest (ties: all of them, as in the whole flow) leave;
-        # the path ends when none does, or when the one that leaves is the component that crawls
+        # the components whose next escape is the fastest leave; the path ends when none does, or when
+        # the one that leaves is the component that crawls
         going = 0
         for c in range(nc):
             if at[c] < Ccount[c] - 1 and Crate[c, at[c]] >= cut:
@@ -240,7 +225,7 @@ def limit_path_components(delta0, seed, Ms, Vs, n, d1, d, d2, gscale, rtol, max_
     theta = np.empty((d1 + d2) * d)
     theta[:pa] = A.ravel()
     theta[pa:] = B.ravel()
-    return theta, SW, Sloss, Srank, Srate, Smult, ns, status, CRAWLS if crawled >= 0 else DONE
+    return theta, SW, Sloss, Srank, Srate, Smult, ns, status
 
 
 @njit(cache=True)
