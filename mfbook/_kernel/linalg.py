@@ -233,7 +233,19 @@ def _svd(M):
         for k in range(m):
             a += X[k, i] * X[k, i]
         norms[i] = np.sqrt(a)
-    order = np.argsort(-norms)
+    # the columns by decreasing norm: a stable insertion sort (numba's argsort of -norms does the same
+    # below 15 entries, NaN last; written out, it compiles in a fraction of the time)
+    order = np.empty(n, np.int64)
+    for i in range(n):
+        order[i] = i
+    for i in range(1, n):
+        k = order[i]
+        v = -norms[k]
+        j = i
+        while j > 0 and (v < -norms[order[j - 1]] or (np.isnan(norms[order[j - 1]]) and not np.isnan(v))):
+            order[j] = order[j - 1]
+            j -= 1
+        order[j] = k
     U = np.zeros((m, n))
     s = np.empty(n)
     Vt = np.empty((n, n))
