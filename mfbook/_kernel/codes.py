@@ -23,7 +23,7 @@ SETTLED = 1e-8
 
 #: a run whose narrow pass crawls is computed again only up to this many parameters (a 4 x 4 problem
 #: has 32), at full width (mfbook.limit._passes), or, for a component of a disconnected problem,
-#: carrying its initial direction (limit_path_components): its status is "not settled" either way, and
+#: carrying its initial direction (mfbook.limit._components_pass): its status is "not settled" either way, and
 #: at full width each step costs a dense Hessian eigendecomposition (p^3), which at d = 10 (200
 #: parameters) made such a run slower than the authors' training recipe, while carrying the direction
 #: took 60 s on a d = 100 component; larger runs end where the crawl stopped

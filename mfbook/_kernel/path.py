@@ -270,7 +270,7 @@ def limit_path_narrow(delta0, carry, seed, Ms, Vs, n, d1, d, d2, gscale, tscale,
             Hw = _hessian(theta, Ms, Vs, d1, w, d2, pw)
             if carry:
                 active, Q = np.linalg.eigh(-Hw)
-                Qa = np.ascontiguousarray(Q)    # (C order, as the components pass passes it: one compiled variant)
+                Qa = np.ascontiguousarray(Q)    # (C order, as escape_direction passes it: one compiled variant)
             elif w == d or not _spectrum_below(Hw, sig[0] - eig_group * max(sig[0], gscale)):
                 active = np.linalg.eigvalsh(-Hw)
         lam = active[active.size - 1] if active.size > 0 else -np.inf
