@@ -275,11 +275,11 @@ def _components_pass(delta0, seed, Ms, Vs, n, d1, d, d2, gscale, rtol, max_saddl
     Ccount = np.zeros(nc, np.int64)
     blocks, sizes, crawled, status = [], [0], -1, C.CONVERGED
     for c in range(nc):
-        _, _, Msc, Vsc, gs, ts, ws, dc = K.component_problem(delta0, Ms, Vs, n, label, c, d1, d, d2)
+        Msc, Vsc, gs, ts, ws, dc = K.component_problem(delta0, Ms, Vs, n, label, c, d1, d, d2)
         m1, m2 = Msc.shape
         run = (seed, Msc, Vsc, n, m1, d, m2, gs, ts, ws, rtol, min(min(m1, m2) + 2, max_saddles), *method)
         end_theta, _, Sl, _, Sra, Smu, ns, st, Sth, SL, end = K.limit_path_narrow(dc, np.bool_(False), *run)
-        direction = (K.escape_direction(dc, Msc, Vsc, m1, d, m2) if end == C.DONE and ns <= 2 else np.zeros(d))
+        direction = K.escape_direction(dc, Msc, Vsc, m1, d, m2) if end == C.DONE and ns <= 2 else np.zeros(d)
         if end == C.CRAWLS and (d1 + d2) * d > C.CRAWL_FULL_WIDTH:
             crawled = c          # (not oriented by the initial direction: the run is not settled either way)
         elif ns > 2 or end != C.DONE or (ns == 2 and not direction.any()):

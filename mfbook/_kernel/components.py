@@ -68,9 +68,9 @@ def component_counts(Ms):
 
 @njit(cache=True)
 def component_problem(delta0, Ms, Vs, n, label, c, d1, d, d2):
-    """Component ``c`` (of ``label``, :func:`components`) of one run as a problem of its own: its rows and
-    columns, Ms and Vs on them, its scales (as ``problem_scales`` in loss.py, with the run's n: the
-    loss is the run's), and its part of the initial direction ``delta0`` at inner width d, normalized.
+    """Component ``c`` (of ``label``, :func:`components`) of one run as a problem of its own: Ms and Vs
+    on its rows and columns, its scales (as ``problem_scales`` in loss.py, with the run's n: the loss
+    is the run's), and its part of the initial direction ``delta0`` at inner width d, normalized.
 
     The rows of A and the columns of B of different components never meet in the loss, so gradient
     flow is one independent flow per component, on its own parameters, from its own part of the
@@ -103,7 +103,7 @@ def component_problem(delta0, Ms, Vs, n, label, c, d1, d, d2):
         for b in range(m2):
             dc[m1 * d + k * m2 + b] = delta0[pa + k * d2 + cols[b]]
     dc /= max(np.sqrt(np.sum(dc * dc)), 1e-300)
-    return rows, cols, Msc, Vsc, gs, ts, ws, dc
+    return Msc, Vsc, gs, ts, ws, dc
 
 
 @njit(cache=True)
