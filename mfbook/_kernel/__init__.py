@@ -240,9 +240,9 @@ _ANNOUNCED = set()
 #: passes of larger problems go to the reference, and gradient flow to scipy
 MAX_PARAMETERS = 512
 
-#: the compiled passes of the limit solver (:func:`first_use` checks them together)
-LIMIT_PASSES = (limit_path_narrow, components, component_problem, escape_direction, component_factors, merged_path,
-                limit_path)
+#: the compiled entry points of the limit solver, those of its part in :data:`_PARTS` (:func:`first_use`
+#: checks them together)
+LIMIT_PASSES = tuple(globals()[name] for name in _PARTS["limit"])
 
 __all__ = ["codes", "component_counts", "component_factors", "component_problem", "components", "compile_mode",
            "escape_direction", "first_use", "flow", "gradient_norms", "limit_path", "limit_path_narrow",
