@@ -60,10 +60,12 @@ def main(argv=None) -> int:
     c.add_argument("--depth", type=_depth, default=2, help="number of factors (default 2; >2 needs --init)")
     c.add_argument("--seed", type=_seed, default=0, help="seed of the initial direction")
     c.add_argument("--no-convex", action="store_true", help="skip the nuclear-norm reference (no cvxpy)")
-    sub.add_parser("compile", help="compile the fast solvers for this machine now (once; cached afterwards)")
+    k = sub.add_parser("compile", help="compile the fast solvers for this machine now (once; cached afterwards)")
+    k.add_argument("--first", choices=("flow", "narrow"), default="flow",
+                   help="compile gradient flow first (default) or the limit solver's narrow pass")
     args = parser.parse_args(argv)
     if args.command == "compile":
-        return _compile()
+        return _compile(args.first)
     try:
         return _complete(args)
     except (ValueError, TypeError) as err:
@@ -74,11 +76,13 @@ def main(argv=None) -> int:
         return 1
 
 
-def _compile() -> int:
-    """Compile the kernel for this machine in this process (numba caches it), gradient flow first (a
-    first ``gradient_flow`` call on a fresh runtime waits for it), one compiler at a time on the
-    machine: a second one waits for the first and then finds everything cached. (Two processes side
-    by side, each compiling a part, took as long on this machine's two cores: 71 s.)"""
+def _compile(first: str = "flow") -> int:
+    """Compile the kernel for this machine in this process (numba caches it), part by part: gradient
+    flow, then the limit solver's narrow pass, its components pass and its full width -- or, with
+    ``first="narrow"``, the narrow pass before gradient flow (a call waiting for the limit solver
+    started the compile); each part can be used as soon as it is cached. One compiler at a time on
+    the machine: a second one waits for the first and then finds everything cached. (Two processes
+    side by side, each compiling a part, took as long on this machine's two cores: 71 s.)"""
     import os
     import time
 
@@ -87,7 +91,8 @@ def _compile() -> int:
 
     start = time.perf_counter()
     with _compile_lock(_kernel.limit_path_narrow._cache._cache_path):
-        limit.warm_passes(("flow", "narrow", "components", "full"))
+        limit.warm_passes(("narrow", "flow", "components", "full") if first == "narrow"
+                          else ("flow", "narrow", "components", "full"))
     print(f"mfbook: the solvers are compiled for this machine ({time.perf_counter() - start:.0f} s)")
     return 0
 

@@ -158,15 +158,16 @@ def _directions(shape, seeds, d):
     return delta / np.linalg.norm(delta, axis=1, keepdims=True)
 
 
-def _shared_out(per_run, fixed):
+def _shared_out(per_run, fixed, part="limit"):
     """:func:`_runs` on every run (``per_run``: arrays with a row per run; ``fixed``: what the runs
-    share), in slices of 4 runs on one thread per core (``numba.get_num_threads()``; the compiled
+    share; ``part``: the compiled part of the kernel they may call, :func:`mfbook._kernel.ready`), in
+    slices of 4 runs on one thread per core (``numba.get_num_threads()``; the compiled
     passes release the GIL, and the 4 x 4 sweep runs 1.9 times as fast on two threads as on one);
     the outputs of the runs in order. Small slices, because a few runs cost 100 times the median."""
     R = len(per_run[0])
     workers = min(numba.get_num_threads(), R) if R > 1 else 1
     d1, d, d2 = fixed[:3]
-    with _kernel.first_use(_kernel.LIMIT_PASSES, "the small-initialization limit solver", "about a minute"), \
+    with _kernel.first_use(_kernel.PART_ENTRIES[part], "the small-initialization limit solver", "about a minute"), \
             _one_blas_thread((d1 + d2) * d):
         if workers == 1:
             return _runs(per_run, fixed)
@@ -324,14 +325,16 @@ def _one_blas_thread(p):
 _BLAS = None
 
 
-def _compiled_batch(batch, problems, seeds, limit, rtol, powers):
+def _compiled_batch(batch, problems, seeds, limit, rtol, powers, few=False):
     """:func:`small_init_limit_batch` compiled. First, without drawing the initial directions (most
     runs never need them, and drawing costs more than their first pass), the narrow pass of the runs
     whose observations form one component (:func:`_passes`); a single problem with several
     components, which certainly needs them, gets them at once. The runs that need them (several
     components, a degenerate escape, the full width) continue from where they stopped with them
     (:func:`_passes`). ``batch`` holds the problems divided by ``4 ** powers``; each run's result is
-    scaled back to its problem (:func:`_result`)."""
+    scaled back to its problem (:func:`_result`). On a fresh runtime the kernel's other parts may still
+    be compiling when the narrow pass is ready (:func:`mfbook._kernel.ready`): the runs that need them
+    wait for them, or, ``few`` small problems, go to the reference."""
     K = _kernel
     R = batch.R
     seeds = np.asarray(seeds, np.int64)
@@ -339,12 +342,19 @@ def _compiled_batch(batch, problems, seeds, limit, rtol, powers):
     per_run = ((seeds + 7919) % 2**32, batch.Ms, batch.Vs, batch.n, batch.gscale, batch.tscale,
                batch.wscale)          # (the first: each run's own random fallback)
     fixed = (batch.d1, batch.d, batch.d2, rtol, limit, batch.p <= _kernel.MAX_PARAMETERS) + _compiled_method()
-    if R == 1 and pieces[0] > 1:    # one problem that needs them: draw them at once
+    whole = R == 1 and pieces[0] > 1
+    if whole and not K.ready("limit", wait=not few):
+        return [_by_reference(problems[0], int(powers[0]), int(seeds[0]), batch.d, rtol, limit, False)]
+    if whole:                       # one problem that needs them: draw them at once
         first = (_directions(problems[0].shape, seeds, batch.d), np.array([K.codes.COMPONENTS]))
     else:                           # (a run with several components stops at once: it needs them)
         first = (np.zeros((R, 0)), np.where(pieces > 1, K.codes.COMPONENTS, K.codes.START))
-    outs = _shared_out(first + per_run, fixed)
+    outs = _shared_out(first + per_run, fixed, "limit" if whole else "narrow")
     more = [r for r, out in enumerate(outs) if out[-1] != K.codes.DONE]
+    if more and not K.ready("limit", wait=not few):
+        for r in more:                  # (the reference follows them: _result)
+            outs[r] = outs[r][:-1] + (K.codes.NUMPY,)
+        more = []
     if more:             # continued from where they stopped, with the initial directions
         rows = np.array(more)
         again = _shared_out((_directions(problems[0].shape, seeds[rows], batch.d),
@@ -399,7 +409,7 @@ _METHOD = None
 #: while the kernel compiles in the background (:func:`mfbook._kernel.ready`), batches of at most this
 #: many problems of at most this many parameters go to the reference (measured here: the 4 x 4 example
 #: 0.5 s, random rank-2 problems from 5 x 5 to 10 x 10 0.2 to 3.8 s each); larger ones wait for the
-#: compiled kernel
+#: compiled narrow pass, and their runs that need more for the rest (:func:`_compiled_batch`)
 _REFERENCE_WHILE_COMPILING = (2, 200)
 
 _MAX_WIDTH = 4096       # far beyond what the solvers can serve: a width is a dimension, not a count of runs
@@ -461,20 +471,21 @@ def small_init_limit_batch(problems, seed=0, width: int | None = None, rtol: flo
     values = np.stack([q.values for q in problems]) if R > 1 else problems[0].values[None]  # (0: not observed)
     powers = np.array([round(math.log2(s) / 2) if s > 0 else 0 for s in np.abs(values).max(axis=(1, 2)).tolist()])
     # one problem at a time by the reference, each with its own seed: when asked to record, and while the
-    # compiled kernel is being compiled in the background for a few small problems (larger batches wait)
+    # compiled kernel is being compiled in the background for a few small problems (larger batches wait
+    # for the narrow pass, which most runs need alone, and their other runs for the rest: _compiled_batch)
     few = R <= _REFERENCE_WHILE_COMPILING[0] and (shape[0] + shape[1]) * d <= _REFERENCE_WHILE_COMPILING[1]
-    if record or _kernel is None or not _kernel.ready("limit", wait=not few):
+    if record or _kernel is None or not _kernel.ready("narrow", wait=not few):
         return [_by_reference(q, k, int(s), d, rtol, limit, record) for q, s, k in zip(problems, seeds, powers)]
     if powers.any():
         values = values / (4.0 ** powers)[:, None, None]
     batch = _Batch(values, np.stack([q.mask for q in problems]) if R > 1 else problems[0].mask[None], d)
-    return _compiled_batch(batch, problems, seeds, limit, rtol, powers)
+    return _compiled_batch(batch, problems, seeds, limit, rtol, powers, few)
 
 
 def warm_passes(passes=("narrow", "components", "full")):
     """Compile the named passes of the compiled solver in this process, or load them from numba's
-    cache, by running a 2 x 2 problem through each: ``"narrow"``, ``"components"`` (which links the
-    narrow pass in), ``"full"`` (the full width); ``"flow"``: gradient flow. ``python -m mfbook
+    cache, by running a 2 x 2 problem through each: ``"narrow"``, ``"components"``, ``"full"`` (the full
+    width) -- the parts of :func:`mfbook._kernel.ready` --; ``"flow"``: gradient flow. ``python -m mfbook
     compile`` runs them all.
 
     Explained in: the appendix "How the limit is computed" (its section on the first call).

@@ -22,8 +22,8 @@ class _Compiling:
 
     patient = False
 
-    def __init__(self, *args, **kwargs):
-        self.returncode, self.polls = None, 0
+    def __init__(self, args, **kwargs):
+        self.returncode, self.polls, self.args = None, 0, args
         _Compiling.started += 1
 
     def poll(self):
@@ -67,7 +67,57 @@ def test_gradient_flow_and_batches_wait_for_the_compiler(cold, capsys, monkeypat
     cold._BACKGROUND.returncode, cold._BACKGROUND.polls = None, 0
     res = mfbook.small_init_limit_batch([PROBLEM] * 3)
     assert cold._BACKGROUND.polls > 3 and "reference" not in {r.method for r in res}
-    assert "a batch of problems" in capsys.readouterr().err
+    assert "a batch or a large problem" in capsys.readouterr().err
+
+
+def test_the_compile_starts_with_what_the_first_call_waits_for(cold):
+    """A single small problem (the reference answers) or gradient flow: gradient flow's part first;
+    a batch, which waits: the narrow pass of the limit solver first."""
+    mfbook.small_init_limit("1 2; 3 *")
+    assert cold._BACKGROUND.args[-2:] == ["--first", "flow"]
+    cold._BACKGROUND = None
+    with pytest.raises(TimeoutError):       # (the stand-in never finishes: stop the wait at once)
+        with _stop_waiting(cold):
+            mfbook.small_init_limit_batch([PROBLEM] * 3)
+    assert cold._BACKGROUND.args[-2:] == ["--first", "narrow"]
+
+
+class _stop_waiting:
+    """Make the first poll of a waiting caller raise TimeoutError."""
+
+    def __init__(self, kernel):
+        self.kernel = kernel
+
+    def __enter__(self):
+        self.sleep = self.kernel.time.sleep
+        self.kernel.time.sleep = self._raise
+
+    def __exit__(self, *exc):
+        self.kernel.time.sleep = self.sleep
+
+    @staticmethod
+    def _raise(_seconds):
+        raise TimeoutError
+
+
+def test_runs_that_need_only_the_narrow_pass_do_not_wait_for_the_rest(cold, monkeypatch):
+    """Once the narrow pass is cached, a batch of connected problems runs compiled at once, while a
+    batch of problems with two components waits for the components pass (on a fresh runtime the
+    background process compiles the parts in turn); a single small problem that needs it goes to the
+    reference meanwhile."""
+    narrow = set(cold._PARTS["narrow"])
+    monkeypatch.setattr(_kernel, "_cached", lambda entry: entry.__name__ in narrow)
+    assert not cold.ready("limit")           # (starts the stand-in compiler)
+    with _stop_waiting(cold):                # (any wait would raise)
+        res = mfbook.small_init_limit_batch([PROBLEM] * 3)
+        one, two = mfbook.small_init_limit(PROBLEM), mfbook.small_init_limit("1 *; * 2")
+        pair = mfbook.small_init_limit_batch(["1 2; 3 *", "1 *; * 2"])
+    assert {r.method for r in res} == {"narrow"} and not cold.ready("limit")
+    assert (one.method, two.method, two.status) == ("narrow", "reference", "converged")
+    assert [r.method for r in pair] == ["narrow", "reference"] and np.allclose(np.diag(pair[1].W), [1, 2])
+    with pytest.raises(TimeoutError):
+        with _stop_waiting(cold):
+            mfbook.small_init_limit_batch(["1 *; * 2"] * 3)
 
 
 def test_a_failed_background_compile_falls_back_to_the_foreground(cold, capsys):

@@ -111,22 +111,29 @@ OPT_LEVEL = 1
 
 
 #: how the kernel is compiled when no cached machine code fits (the environment variable
-#: ``MFBOOK_COMPILE``): ``"background"`` (the default) -- a separate process compiles it (a minute or
-#: two) while :func:`ready` sends single small problems of the limit solver to the readable
-#: reference solver; larger batches wait for it, and gradient flow waits for its own part, which is
-#: compiled first (about ten seconds: SciPy's integrator would take other steps, and the chapters'
+#: ``MFBOOK_COMPILE``): ``"background"`` (the default) -- a separate process compiles it part by part
+#: (about a minute in all) while :func:`ready` sends single small problems of the limit solver to the
+#: readable reference solver; larger batches wait for the parts they need, and gradient flow waits
+#: for its own part (about ten seconds; SciPy's integrator would take other steps, and the chapters'
 #: checks look at the recorded points);
 #: ``"foreground"`` -- the calling process compiles it on first use (``python -m mfbook compile`` does
 #: this once for a machine; the Makefile and the tests do)
 COMPILE_MODES = ("background", "foreground")
 
-#: the compiled entry points each part needs: all of them cached means the part is ready
-_PARTS = {"limit": ("problem_scales", "component_counts", "gradient_norms", "limit_path_narrow", "components",
-                   "component_problem", "escape_direction", "component_factors", "merged_path", "limit_path"),
+#: the compiled entry points each part needs: all of them cached means the part is ready. The limit
+#: solver's three parts are compiled in turn, so a run that needs only the narrow pass (most do)
+#: starts before the others are compiled; ``"limit"`` is the three together
+_PARTS = {"narrow": ("problem_scales", "component_counts", "gradient_norms", "limit_path_narrow"),
+          "components": ("components", "component_problem", "escape_direction", "component_factors",
+                         "merged_path"),
+          "full": ("limit_path",),
           "flow": ("flow",)}
+_PARTS["limit"] = _PARTS["narrow"] + _PARTS["components"] + _PARTS["full"]
 _READY = set()
-_WAITING = {"limit": "a batch of problems is not worth the reference solver",
-            "flow": "gradient flow is compiled first, in about ten seconds"}
+_WAITING = {"narrow": "a batch or a large problem is not worth the reference solver",
+            "components": "a run whose observations form several components",
+            "full": "a run that needs the full width", "limit": "the limit solver",
+            "flow": "gradient flow, about ten seconds of it"}
 _BACKGROUND = None      # the compiling process (subprocess.Popen), once started by this one
 
 
@@ -152,11 +159,14 @@ def compile_mode() -> str:
 
 
 def ready(part: str, wait: bool = False) -> bool:
-    """May the compiled ``part`` (``"limit"``: the limit solver, ``"flow"``: gradient flow) be called
-    now? True once its machine code is cached (or in ``"foreground"`` mode, where the call compiles it,
-    :func:`first_use`). Otherwise the first call starts the compile in a background process and says
-    so once on stderr, and it is False while that process works -- or, with ``wait``, it waits for
-    it (saying so) and is True. A background compile that fails falls back to the foreground."""
+    """May the compiled ``part`` (:data:`_PARTS`: ``"narrow"``, ``"components"``, ``"full"`` of the
+    limit solver, or all three, ``"limit"``; ``"flow"``: gradient flow) be called now? True once its
+    machine code is cached (or in ``"foreground"`` mode, where the call compiles it, :func:`first_use`).
+    Otherwise the first call starts the compile in a background process and says so once on stderr,
+    and it is False while that process works -- or, with ``wait``, it waits for the part (saying so)
+    and is True. The process compiles gradient flow first (about ten seconds), then the limit solver's
+    parts in turn -- the narrow pass first if the call that starts it waits for the limit solver. A
+    background compile that fails falls back to the foreground."""
     global _BACKGROUND
     if part in _READY:
         return True
@@ -166,14 +176,16 @@ def ready(part: str, wait: bool = False) -> bool:
     if _BACKGROUND is None:
         log = tempfile.NamedTemporaryFile("w+", prefix="mfbook-compile-", suffix=".log", delete=False)
         env = dict(os.environ, MFBOOK_COMPILE="foreground")
-        _BACKGROUND = subprocess.Popen([sys.executable, "-m", "mfbook", "compile"], env=env,
+        first = "narrow" if wait and part != "flow" else "flow"
+        _BACKGROUND = subprocess.Popen([sys.executable, "-m", "mfbook", "compile", "--first", first], env=env,
                                        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                        start_new_session=True)
         _BACKGROUND.log = log.name
         _BACKGROUND.started = time.monotonic()
         print("mfbook: compiling the fast solvers for this machine in a background process (first use "
-              "only, a minute or two; cached afterwards). Meanwhile single problems go to the reference "
-              "solver: the same answers, slower.", file=sys.stderr, flush=True)
+              "only, about a minute; cached afterwards). Meanwhile single small problems go to the "
+              "reference solver: the same limits (to rounding where the minima are isolated), slower.",
+              file=sys.stderr, flush=True)
     if _BACKGROUND.poll() is None and wait:
         print(f"mfbook: waiting for the compile started {time.monotonic() - _BACKGROUND.started:.0f} s ago "
               f"({_WAITING[part]}) ...", file=sys.stderr, flush=True)
@@ -240,10 +252,10 @@ _ANNOUNCED = set()
 #: passes of larger problems go to the reference, and gradient flow to scipy
 MAX_PARAMETERS = 512
 
-#: the compiled entry points of the limit solver, those of its part in :data:`_PARTS` (:func:`first_use`
-#: checks them together)
-LIMIT_PASSES = tuple(globals()[name] for name in _PARTS["limit"])
+#: the compiled entry points of each part of :data:`_PARTS` (:func:`first_use` checks a call's parts
+#: together)
+PART_ENTRIES = {part: tuple(globals()[name] for name in names) for part, names in _PARTS.items()}
 
 __all__ = ["codes", "component_counts", "component_factors", "component_problem", "components", "compile_mode",
            "escape_direction", "first_use", "flow", "gradient_norms", "limit_path", "limit_path_narrow",
-           "merged_path", "problem_scales", "ready", "LAPACK_CHOLESKY", "LIMIT_PASSES", "MAX_PARAMETERS"]
+           "merged_path", "problem_scales", "ready", "LAPACK_CHOLESKY", "MAX_PARAMETERS", "PART_ENTRIES"]
