@@ -70,16 +70,13 @@ def test_gradient_flow_and_batches_wait_for_the_compiler(cold, capsys, monkeypat
     assert "a batch or a large problem" in capsys.readouterr().err
 
 
-def test_the_compile_starts_with_what_the_first_call_waits_for(cold):
-    """A single small problem (the reference answers) or gradient flow: gradient flow's part first;
-    a batch, which waits: the narrow pass of the limit solver first."""
-    mfbook.small_init_limit("1 2; 3 *")
-    assert cold._BACKGROUND.args[-2:] == ["--first", "flow"]
-    cold._BACKGROUND = None
-    with pytest.raises(TimeoutError):       # (the stand-in never finishes: stop the wait at once)
-        with _stop_waiting(cold):
-            mfbook.small_init_limit_batch([PROBLEM] * 3)
-    assert cold._BACKGROUND.args[-2:] == ["--first", "narrow"]
+def test_the_two_halves_of_the_compile_cover_every_part_once():
+    """``python -m mfbook compile`` compiles the parts in two halves side by side: each part in one of
+    them (a part in neither would leave a waiting call waiting for the whole compile)."""
+    from mfbook.__main__ import HALVES
+    parts = [part for half in HALVES.values() for part in half]
+    assert sorted(parts) == sorted(p for p in _kernel._PARTS if p != "limit")
+    assert HALVES["flow"][0] == "flow"        # first in its half: a first gradient_flow waits for it
 
 
 class _stop_waiting:

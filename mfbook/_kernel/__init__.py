@@ -111,11 +111,11 @@ OPT_LEVEL = 1
 
 
 #: how the kernel is compiled when no cached machine code fits (the environment variable
-#: ``MFBOOK_COMPILE``): ``"background"`` (the default) -- a separate process compiles it part by part
-#: (about a minute in all) while :func:`ready` sends single small problems of the limit solver to the
-#: readable reference solver; larger batches wait for the parts they need, and gradient flow waits
-#: for its own part (about ten seconds; SciPy's integrator would take other steps, and the chapters'
-#: checks look at the recorded points);
+#: ``MFBOOK_COMPILE``): ``"background"`` (the default) -- ``python -m mfbook compile`` compiles it part
+#: by part in separate processes (about a minute) while :func:`ready` sends single small problems of
+#: the limit solver to the readable reference solver; larger batches wait for the parts they need,
+#: and gradient flow waits for its own part (about ten seconds; SciPy's integrator would take other
+#: steps, and the chapters' checks look at the recorded points);
 #: ``"foreground"`` -- the calling process compiles it on first use (``python -m mfbook compile`` does
 #: this once for a machine; the Makefile and the tests do)
 COMPILE_MODES = ("background", "foreground")
@@ -164,9 +164,9 @@ def ready(part: str, wait: bool = False) -> bool:
     machine code is cached (or in ``"foreground"`` mode, where the call compiles it, :func:`first_use`).
     Otherwise the first call starts the compile in a background process and says so once on stderr,
     and it is False while that process works -- or, with ``wait``, it waits for the part (saying so)
-    and is True. The process compiles gradient flow first (about ten seconds), then the limit solver's
-    parts in turn -- the narrow pass first if the call that starts it waits for the limit solver. A
-    background compile that fails falls back to the foreground."""
+    and is True. The process (``python -m mfbook compile``) compiles the parts in two halves side by
+    side: gradient flow (about ten seconds), then the full width; the narrow pass, then the pass by
+    components. A background compile that fails falls back to the foreground."""
     global _BACKGROUND
     if part in _READY:
         return True
@@ -176,8 +176,7 @@ def ready(part: str, wait: bool = False) -> bool:
     if _BACKGROUND is None:
         log = tempfile.NamedTemporaryFile("w+", prefix="mfbook-compile-", suffix=".log", delete=False)
         env = dict(os.environ, MFBOOK_COMPILE="foreground")
-        first = "narrow" if wait and part != "flow" else "flow"
-        _BACKGROUND = subprocess.Popen([sys.executable, "-m", "mfbook", "compile", "--first", first], env=env,
+        _BACKGROUND = subprocess.Popen([sys.executable, "-m", "mfbook", "compile"], env=env,
                                        stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                        start_new_session=True)
         _BACKGROUND.log = log.name
