@@ -120,9 +120,10 @@ OPT_LEVEL = 1
 #: this once for a machine; the Makefile and the tests do)
 COMPILE_MODES = ("background", "foreground")
 
-#: the compiled entry points each part needs: all of them cached means the part is ready. The limit
-#: solver's three parts are compiled in turn, so a run that needs only the narrow pass (most do)
-#: starts before the others are compiled; ``"limit"`` is the three together
+#: the compiled entry points each part needs: all of them cached means the part is ready. The parts
+#: are compiled one by one (two at a time: ``python -m mfbook compile``), so a run that needs only the
+#: narrow pass (most do) starts before the others are compiled; ``"limit"`` is the limit solver's
+#: three parts together
 _PARTS = {"narrow": ("problem_scales", "component_counts", "gradient_norms", "limit_path_narrow"),
           "components": ("components", "component_problem", "escape_direction", "component_factors",
                          "merged_path"),
@@ -133,7 +134,7 @@ _READY = set()
 _WAITING = {"narrow": "a batch or a large problem is not worth the reference solver",
             "components": "a run whose observations form several components",
             "full": "a run that needs the full width", "limit": "the limit solver",
-            "flow": "gradient flow, about ten seconds of it"}
+            "flow": "gradient flow's part: about ten seconds"}
 _BACKGROUND = None      # the compiling process (subprocess.Popen), once started by this one
 
 
