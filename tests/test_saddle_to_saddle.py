@@ -132,3 +132,29 @@ def test_a_run_does_not_depend_on_its_batch_mates(route, monkeypatch):
     assert a.ranks == b.ranks and a.status == b.status
     np.testing.assert_array_equal(a.W, b.W)
     np.testing.assert_array_equal(a.W, small_init_limit(p, seed=4, record=record).W)
+
+
+def test_a_piece_that_no_escape_has_reached_stays_zero(monkeypatch):
+    """Run 16 of a 4 x 4 sweep: a lone observed entry beside a tree of five, whose rank-1 plateau
+    is approached slowly. The reference keeps the lone entry's factors exactly 0 until its escape
+    (``_untouched_pieces_zeroed``), and then takes the path that gradient flow from a tiny alpha and
+    the compiled solver take: ranks 0, 1, 2. Left to the rounding errors of the first escape
+    direction (the function disabled), those factors grow during the slow approach, fit the lone
+    entry before the plateau is reached, and the reference ends at rank 1, far from training."""
+    import importlib
+
+    from mfbook import gradient_flow
+
+    reference = importlib.import_module("mfbook.saddle_to_saddle")    # (the package exports the function)
+
+    _, _, truth, mask = sample_problems(ranks=(1, 2, 3), sizes=range(1, 17), repeats=3, seed=2024)
+    q, seed = Completion.from_arrays(truth[16], mask[16]), 139
+    trained = gradient_flow(q, init_scale=1e-12, seed=seed, t_max=1e7).W
+    scale = np.abs(q.values).max()
+    ref, fast = saddle_to_saddle(q, seed=seed, record=False), small_init_limit(q, seed=seed)
+    assert ref.ranks == fast.ranks == [0, 1, 2]
+    # training stops at loss 1e-12 of the scale: ~1e-6 on the entries (as in the appendix chapter)
+    assert np.abs(ref.W - trained).max() / scale < 1e-4 and np.abs(ref.W - fast.W).max() / scale < 1e-4
+    monkeypatch.setattr(reference, "_untouched_pieces_zeroed", lambda P, start, theta, v: start)
+    leaky = saddle_to_saddle(q, seed=seed, record=False)
+    assert leaky.ranks == [0, 1] and np.abs(leaky.W - trained).max() / scale > 0.1
