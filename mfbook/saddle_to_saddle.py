@@ -10,7 +10,10 @@ full inner width :math:`d`, always carrying the initial direction :math:`\delta 
    :math:`\lambda_1 = \lambda_{\max}(-H)`. If :math:`\lambda_1 \le 0` (up to a tolerance) the point is a
    minimum and the path ends. Otherwise the flow from :math:`\theta_c + \alpha\delta` leaves along the part
    of :math:`\delta` in the top eigenspace of :math:`-H` (it grows fastest, like :math:`e^{\lambda_1 t}`): the
-   unit vector :math:`v` of that projection.
+   unit vector :math:`v` of that projection, taken on the connected pieces of the observed entries
+   that the eigenspace lives on (its eigenvectors' rounding errors elsewhere set to 0: the part of
+   :math:`\delta` in a piece that has not escaped yet shrinks, relative to the rest, far below rounding
+   errors, and keeps its direction only on its piece).
 2. **Transit.** Start on the unstable manifold, :math:`\theta(0) = \theta_c + \varepsilon v + \varepsilon^2 u`
    with :math:`(2\lambda_1 I + H)u = -\tfrac12\nabla^3 R_S(\theta_c)[v, v]` and :math:`\varepsilon = 10^{-5}`
    times the size of a fit, and integrate :math:`\dot\theta = -\nabla R_S(\theta)` together with the
@@ -186,6 +189,9 @@ class _Problem:
         _, label = connected_components(graph, directed=False)
         self.pieces = [(np.flatnonzero(label[:self.d1] == c), np.flatnonzero(label[self.d1:] == c))
                        for c in np.unique(label)]
+        k = np.arange(self.d)                   # ... and their entries in theta: rows of A, columns of B
+        self.piece_entries = [np.r_[(rows[:, None] * self.d + k).ravel(),
+                                    (self.pa + k[:, None] * self.d2 + cols).ravel()] for rows, cols in self.pieces]
 
     def factors(self, theta):
         return theta[:self.pa].reshape(self.d1, self.d), theta[self.pa:self.p].reshape(self.d, self.d2)
@@ -237,6 +243,23 @@ def _untouched_pieces_zeroed(P, start, theta, v):
         if used_theta <= ROUNDING * P.tscale and used_v <= ROUNDING:     # (v has unit length)
             A[rows], B[:, cols] = 0.0, 0.0
     return start
+
+
+def _on_their_pieces(P, Qt):
+    """The eigenvectors ``Qt`` with their rounding errors on the pieces of the observed entries where
+    they vanish (all entries below ``ROUNDING``) set to exactly 0, and the entries of theta on the
+    other pieces (a boolean mask). Projected through the raw eigenvectors, the part of the carried
+    direction in a piece that has not escaped yet -- it shrinks relative to the rest, like
+    :math:`e^{-(\\lambda - \\lambda')t}`, until it is far below the rounding errors -- would be lost
+    among the rounding errors times the rest; on its piece alone it keeps its direction."""
+    Qt = Qt.copy()
+    inside = np.zeros(P.p, bool)
+    for entries in P.piece_entries:
+        if np.abs(Qt[entries]).max(initial=0.0) <= ROUNDING:
+            Qt[entries] = 0.0
+        else:
+            inside[entries] = True
+    return Qt, inside
 
 
 def _inner_basis(P, theta, v):
@@ -380,9 +403,9 @@ def saddle_to_saddle(problem, seed=0, width: int | None = None, rtol: float = 1e
             status, done = "stalled", True
         if done:
             break
-        Qt = Q[:, top]
+        Qt, inside = _on_their_pieces(P, Q[:, top])
         v = Qt @ (Qt.T @ delta)                                      # delta in the escape space
-        if np.linalg.norm(v) < 1e-6:
+        if np.linalg.norm(v) < 1e-6 * np.linalg.norm(delta[inside]):
             v = Qt @ (Qt.T @ fallback.standard_normal(P.p))
         carried = delta - Qt @ (Qt.T @ delta)                        # ... and the rest of it
         delta = carried / max(np.linalg.norm(carried), 1e-300)
