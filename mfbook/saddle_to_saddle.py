@@ -183,15 +183,15 @@ class _Problem:
         self.tscale = np.sqrt(2.0 * np.sqrt(min(self.q.shape)) * max(size, 1e-300))  # |theta| of a fit
         self.gtheta = self.gscale * self.tscale                     # |grad_theta R| at a fit's scale
         self.wscale = max(np.abs(self.q.values).max(), 1e-300)      # |W_ij| of a fit
-        # the connected pieces of the observed entries (bipartite graph: rows 0..d1-1, columns after)
-        rows, cols = np.nonzero(self.q.mask)
-        graph = coo_matrix((np.ones(rows.size), (rows, self.d1 + cols)), shape=(self.d1 + self.d2,) * 2)
+        # the entries of theta (rows of A, columns of B) of each connected piece of the observed entries
+        # (the bipartite graph: rows 0..d1-1, then the columns)
+        i, j = np.nonzero(self.q.mask)
+        graph = coo_matrix((np.ones(i.size), (i, self.d1 + j)), shape=(self.d1 + self.d2,) * 2)
         _, label = connected_components(graph, directed=False)
-        self.pieces = [(np.flatnonzero(label[:self.d1] == c), np.flatnonzero(label[self.d1:] == c))
+        k = np.arange(self.d)
+        self.pieces = [np.r_[(np.flatnonzero(label[:self.d1] == c)[:, None] * self.d + k).ravel(),
+                             (self.pa + k[:, None] * self.d2 + np.flatnonzero(label[self.d1:] == c)).ravel()]
                        for c in np.unique(label)]
-        k = np.arange(self.d)                   # ... and their entries in theta: rows of A, columns of B
-        self.piece_entries = [np.r_[(rows[:, None] * self.d + k).ravel(),
-                                    (self.pa + k[:, None] * self.d2 + cols).ravel()] for rows, cols in self.pieces]
 
     def factors(self, theta):
         return theta[:self.pa].reshape(self.d1, self.d), theta[self.pa:self.p].reshape(self.d, self.d2)
@@ -235,13 +235,10 @@ def _untouched_pieces_zeroed(P, start, theta, v):
     two pieces: the reference then skipped a plateau and ended at rank 1, while gradient flow from
     alpha = 1e-12 and 1e-16 and the compiled solver end at rank 2)."""
     start = start.copy()
-    A, B = P.factors(start)
-    (At, Bt), (Av, Bv) = P.factors(theta), P.factors(v)
-    for rows, cols in P.pieces:
-        used_theta = max(np.abs(At[rows]).max(initial=0.0), np.abs(Bt[:, cols]).max(initial=0.0))
-        used_v = max(np.abs(Av[rows]).max(initial=0.0), np.abs(Bv[:, cols]).max(initial=0.0))
-        if used_theta <= ROUNDING * P.tscale and used_v <= ROUNDING:     # (v has unit length)
-            A[rows], B[:, cols] = 0.0, 0.0
+    for entries in P.pieces:
+        if np.abs(theta[entries]).max(initial=0.0) <= ROUNDING * P.tscale and \
+                np.abs(v[entries]).max(initial=0.0) <= ROUNDING:      # (v has unit length)
+            start[entries] = 0.0
     return start
 
 
@@ -254,7 +251,7 @@ def _on_their_pieces(P, Qt):
     among the rounding errors times the rest; on its piece alone it keeps its direction."""
     Qt = Qt.copy()
     inside = np.zeros(P.p, bool)
-    for entries in P.piece_entries:
+    for entries in P.pieces:
         if np.abs(Qt[entries]).max(initial=0.0) <= ROUNDING:
             Qt[entries] = 0.0
         else:
