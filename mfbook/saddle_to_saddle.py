@@ -232,8 +232,11 @@ def _untouched_pieces_zeroed(P, start, theta, v):
     such a piece's factors 0 (its gradient is a product with them); left to rounding errors, they
     would grow at the piece's own escape rate and, near a slowly approached critical point, fit it
     before that point is reached -- a path the limit does not take (measured on a 4 x 4 problem with
-    two pieces: the reference then skipped a plateau and ended at rank 1, while gradient flow from
-    alpha = 1e-12 and 1e-16 and the compiled solver end at rank 2)."""
+    two pieces, before either safeguard: the reference skipped a plateau and ended at rank 1, while
+    gradient flow from alpha = 1e-12 and 1e-16 and the compiled solver end at rank 2). Those rounding
+    errors came from the escape direction, which :func:`_on_their_pieces` now keeps at 0 on such a
+    piece as well; what this leaves to zero are the critical point's (after Newton) and the start's
+    second-order term's (measured on 180 small runs: at most 2e-13 of a change in W)."""
     start = start.copy()
     for entries in P.pieces:
         if np.abs(theta[entries]).max(initial=0.0) <= ROUNDING * P.tscale and \

@@ -141,10 +141,11 @@ def test_a_run_does_not_depend_on_its_batch_mates(route, monkeypatch):
 def test_a_piece_that_no_escape_has_reached_stays_zero(monkeypatch):
     """Run 16 of a 4 x 4 sweep: a lone observed entry beside a tree of five, whose rank-1 plateau
     is approached slowly. The reference keeps the lone entry's factors exactly 0 until its escape
-    (``_untouched_pieces_zeroed``), and then takes the path that gradient flow from a tiny alpha and
-    the compiled solver take: ranks 0, 1, 2. Left to the rounding errors of the first escape
-    direction (the function disabled), those factors grow during the slow approach, fit the lone
-    entry before the plateau is reached, and the reference ends at rank 1, far from training."""
+    (``_on_their_pieces`` and ``_untouched_pieces_zeroed``), and then takes the path that gradient
+    flow from a tiny alpha and the compiled solver take: ranks 0, 1, 2. Left to the rounding errors of
+    the first escape direction (both safeguards disabled), those factors grow during the slow
+    approach, fit the lone entry before the plateau is reached, and the reference ends at rank 1, far
+    from training."""
     import importlib
 
     from mfbook import gradient_flow
