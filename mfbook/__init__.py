@@ -10,7 +10,8 @@ from .references import BestRankK, best_rank_k, min_frobenius, min_nuclear_norm,
 from .rank import numerical_rank
 from .limit import small_init_limit, small_init_limit_batch
 from .saddle_to_saddle import LimitResult, Saddle, saddle_to_saddle
-from .training import DivergenceError, Trajectory, gradient_descent, gradient_descent_batch, gradient_flow
+from .training import (DivergenceError, Trajectory, gradient_descent, gradient_descent_batch, gradient_flow,
+                       precise_gradient_flow)
 
 from .plotting import set_style
 

@@ -37,6 +37,13 @@ to the symmetries) and why they may differ: the compiled path stops at a gradien
 flow's end point by a small amount (the reference integrates to :math:`10^{-8}`), and at stages that
 crawl, the two give up in different places.
 
+A limit is where the exact flow goes as :math:`\alpha \to 0`; training in double precision need not
+get there. On a long transit an inner direction that the path leaves unused can grow by more than
+:math:`10^{16}`, and in double precision such a direction never starts below the rounding errors
+of the factors (about :math:`10^{-16}` of their size), whatever :math:`\alpha`: the run then ends one rank
+higher. :func:`mfbook.precise_gradient_flow` (gradient flow with many digits) reaches the limit
+there; the appendix shows such a run.
+
 The integrator is the adaptive Dormand-Prince 8(5,3) method (the tableau of scipy's DOP853) with
 error control on :math:`\\theta`; a slow final approach is finished by Newton steps, accepted when
 two attempts agree (on a continuum of critical points they agree only once the remaining distance

@@ -4,6 +4,7 @@ import numpy as np
 
 import mfbook
 from mfbook.saddle_to_saddle import saddle_to_saddle
+from mfbook.sweep import sample_problems
 
 FOUR = "4 0.6 1.8 0.8; 6 0.9 2.7 *; 8 2.2 2.6 1.6; 8 2.7 5.1 3.6"
 
@@ -35,3 +36,32 @@ def test_training_from_a_tiny_start_reaches_the_limit_of_an_isolated_minimum():
 
 def test_a_width_too_small_is_not_reported_as_a_limit_by_the_reference():
     assert saddle_to_saddle("0 1; 2 *", width=1, record=False).status != "converged"
+
+
+def _sweep_run(r):
+    """Run ``r`` of the appendix's 144-run sweep: its problem and its seed."""
+    _, _, truth, mask = sample_problems(ranks=(1, 2, 3), sizes=range(1, 17), repeats=3, seed=2024)
+    return mfbook.Completion.from_arrays(truth[r], mask[r]), 2024 + r
+
+
+def test_where_double_precision_cannot_follow_the_limit_many_digits_do():
+    """Run 81 of the sweep: its limit is the rank-2 ground truth, but gradient flow in double
+    precision ends at rank 3, far from it (here from alpha = 1e-30). The limit path crosses a transit
+    so long that an inner direction it leaves unused grows by more than 1e30 on it; in double
+    precision rounding errors keep that direction at 1e-16 of the factors or more, so it always
+    leaves. With 80 digits from alpha = 1e-100 the flow ends on the limit. The check is shown able to
+    fail twice: with 30 digits from the same alpha (the digits matter), and with the same 80 digits
+    from alpha = 1e-50 (alpha matters too; measured: 50 digits from 1e-100 fail, 60 suffice). Tolerance 1e-5: the stop at loss 1e-14 of the data's
+    scale squared leaves ~1e-7 on observed entries and tens of times more on hidden ones."""
+    q, seed = _sweep_run(81)
+    lim = mfbook.small_init_limit(q, seed=seed)
+    assert lim.status == "converged" and lim.rank == 2
+    rel = lambda W: np.linalg.norm(W - lim.W) / np.linalg.norm(lim.W)   # noqa: E731
+    double = mfbook.gradient_flow(q, init_scale=1e-30, seed=seed, t_max=1e7)
+    enough = mfbook.precise_gradient_flow(q, init_scale=1e-100, digits=80, seed=seed)
+    few_digits = mfbook.precise_gradient_flow(q, init_scale=1e-100, digits=30, seed=seed)
+    alpha_too_big = mfbook.precise_gradient_flow(q, init_scale=1e-50, digits=80, seed=seed)
+    assert all(run.converged for run in (double, enough, few_digits, alpha_too_big))
+    assert rel(enough.W) <= 1e-5
+    for run in (double, few_digits, alpha_too_big):
+        assert rel(run.W) > 0.2 and mfbook.numerical_rank(run.W) == 3

@@ -153,3 +153,30 @@ def test_gradient_flow_keeps_its_step_budget_on_a_large_problem():
     run = gradient_flow(problem, init_scale=1e-3, max_steps=50)
     assert not run.converged and run.info["steps"] == 50 and len(run.t) == 51
     assert time.perf_counter() - start < 60          # (about 1 s here; a hang would take hours)
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e-150, 1e150])
+def test_precise_flow_is_the_same_flow_as_double_precision(scale):
+    """Where rounding plays no part (alpha = 1e-3, a short path) the many-digit flow ends where the
+    double-precision flow does, and at every data scale. Tolerance 1e-7: two integrators (DOP853 at
+    rtol 1e-10, Dormand-Prince 5(4) at 1e-9) and the stop at loss 1e-16 leave ~1e-8 each."""
+    q = mfbook.Completion.parse("1 2; 3 *")
+    q = mfbook.Completion(q.values * scale, q.mask)
+    alpha, t_max = 1e-3 * np.sqrt(scale), 1e6 / scale          # the flow of cM is that of M, c times faster
+    double = gradient_flow(q, init_scale=alpha, seed=3, t_max=t_max)
+    many = mfbook.precise_gradient_flow(q, init_scale=alpha, digits=30, seed=3, rtol=1e-9, t_max=t_max, tol=1e-16)
+    assert double.converged and many.converged
+    assert np.abs(many.W - double.W).max() <= 1e-7 * scale
+    assert abs(many.W[1, 1] / scale - 6) > 0.1             # alpha = 1e-3 is not yet the limit (W22 -> 6)
+    assert abs(many.t[-1] / double.t[-1] - 1) < 0.05       # it stops at the end of the step that gets there
+    assert many.info["digits"] == 30 and many.loss[-1] < 1e-16 * (3 * scale) ** 2
+
+
+@pytest.mark.parametrize("kwargs, error, word", [
+    ({"digits": 10}, ValueError, "digits"), ({"digits": 40.0}, TypeError, "digits"),
+    ({"digits": True}, TypeError, "digits"), ({"init_scale": 0.0}, ValueError, "init_scale"),
+    ({"rtol": 0.5}, ValueError, "rtol"), ({"max_steps": 0}, ValueError, "max_steps"),
+    ({"tol": float("nan")}, ValueError, "tol")])
+def test_precise_flow_refuses_bad_input(kwargs, error, word):
+    with pytest.raises(error, match=word):
+        mfbook.precise_gradient_flow("1 2; 3 *", **kwargs)
