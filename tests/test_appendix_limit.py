@@ -49,10 +49,11 @@ def test_where_double_precision_cannot_follow_the_limit_many_digits_do():
     precision ends at rank 3, far from it (here from alpha = 1e-30). The limit path crosses a transit
     so long that an inner direction it leaves unused grows by more than 1e30 on it; in double
     precision rounding errors keep that direction at 1e-16 of the factors or more, so it always
-    leaves. With 80 digits from alpha = 1e-100 the flow ends on the limit. The check is shown able to
-    fail twice: with 30 digits from the same alpha (the digits matter), and with the same 80 digits
-    from alpha = 1e-50 (alpha matters too; measured: 50 digits from 1e-100 fail, 60 suffice). Tolerance 1e-5: the stop at loss 1e-14 of the data's
-    scale squared leaves ~1e-7 on observed entries and tens of times more on hidden ones."""
+    leaves. With 80 digits from alpha = 1e-100 the flow ends on the limit (measured: 60 digits
+    suffice, 50 do not). The check is shown able to fail twice: with 30 digits from the same alpha
+    (the digits matter), and with the same 80 digits from alpha = 1e-50 (alpha matters too).
+    Tolerance 1e-5: the stop at loss 1e-14 of the data's scale squared leaves ~1e-7 on observed
+    entries and tens of times more on hidden ones."""
     q, seed = _sweep_run(81)
     lim = mfbook.small_init_limit(q, seed=seed)
     assert lim.status == "converged" and lim.rank == 2

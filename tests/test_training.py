@@ -164,7 +164,8 @@ def test_precise_flow_is_the_same_flow_as_double_precision(scale):
     q = mfbook.Completion(q.values * scale, q.mask)
     alpha, t_max = 1e-3 * np.sqrt(scale), 1e6 / scale          # the flow of cM is that of M, c times faster
     double = gradient_flow(q, init_scale=alpha, seed=3, t_max=t_max)
-    many = mfbook.precise_gradient_flow(q, init_scale=alpha, digits=30, seed=3, rtol=1e-9, t_max=t_max, tol=1e-16)
+    many = mfbook.precise_gradient_flow(q, init_scale=alpha, digits=30, seed=3, rtol=1e-9, t_max=t_max,
+                                        tol=1e-16)
     assert double.converged and many.converged
     assert np.abs(many.W - double.W).max() <= 1e-7 * scale
     assert abs(many.W[1, 1] / scale - 6) > 0.1             # alpha = 1e-3 is not yet the limit (W22 -> 6)
