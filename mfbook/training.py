@@ -142,6 +142,15 @@ def _trajectory(problem, t, factor_path, converged, info, scaled=None):
                       info)
 
 
+def _power_of_two_scale(problem, depth):
+    """``(size, c, f, t)``: the data's size and the powers of two near it, c = 2^(depth k), f = 2^k,
+    t = c^(2 - 2/depth). The flow on the data / c, from the factors / f, is the same flow with time
+    multiplied by t (all these scalings are exact in floating point)."""
+    size = problem.scale or 1.0
+    k = int(np.round(np.log2(size) / depth))
+    return size, 2.0 ** (depth * k), 2.0 ** k, 2.0 ** (k * (2 * depth - 2))
+
+
 def _check_positive(name, x):
     if not (isinstance(x, (int, float, np.floating, np.integer)) and np.isfinite(x) and x > 0):
         raise ValueError(f"{name} must be a positive finite number, got {x!r}")
@@ -302,10 +311,7 @@ def gradient_flow(problem, init_scale: float = 1e-3, t_max: float = 1e6, tol: fl
         smallest = float(nonzero.min()) if nonzero.size else 1.0
     shapes = [f.shape for f in factors]
     splits = np.cumsum([np.prod(s) for s in shapes])[:-1]
-    # the data's scale, a power of two: c = 2^(depth k); factors / 2^k, time * c^(2 - 2/depth)
-    size = problem.scale or 1.0
-    k = int(np.round(np.log2(size) / depth))
-    c, f_scale, t_scale = 2.0 ** (depth * k), 2.0 ** k, 2.0 ** (k * (2 * depth - 2))
+    size, c, f_scale, t_scale = _power_of_two_scale(problem, depth)
     original, problem = problem, Completion(problem.values / c, problem.mask)
     factors = [f / f_scale for f in factors]
     smallest, t_max, tol = smallest / f_scale, t_max * t_scale, tol * (size / c) ** 2
@@ -510,9 +516,7 @@ def precise_gradient_flow(problem, init_scale: float = 1e-100, digits: int = 80,
         raise ValueError(f"rtol must be below 0.1, got {rtol}")
     unit = init_factors(problem.shape, 1.0, seed, 2, width)
     (d1, k), (_, d2) = unit[0].shape, unit[1].shape
-    size = problem.scale or 1.0
-    e = int(np.round(np.log2(size) / 2))
-    c, f_scale = 2.0 ** (2 * e), 2.0 ** e           # data / c, factors / f_scale, time * c (exact)
+    size, c, f_scale, _ = _power_of_two_scale(problem, 2)       # time * c
     observed = problem.mask.ravel()
     n = int(observed.sum())
     with localcontext() as ctx:
