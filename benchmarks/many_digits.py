@@ -33,9 +33,7 @@ def distance(W, limit):
 
 
 def many_digits(args):
-    r, steps = args
-    q = problems()[r]
-    limit = mfbook.small_init_limit(q, seed=SEED + r)
+    r, q, limit, steps = args
     run = mfbook.precise_gradient_flow(q, init_scale=1e-100, digits=80, seed=SEED + r, max_steps=steps)
     return r, distance(run.W, limit), run.converged
 
@@ -48,7 +46,7 @@ def main(steps=25_000):
     apart = [r for r, d in enumerate(double) if d > TOL]
     print(f"{len(apart)} of {len(qs)} runs disagree in double precision from alpha = 1e-12")
     with ProcessPoolExecutor(os.cpu_count()) as pool:
-        many = {r: (d, ok) for r, d, ok in pool.map(many_digits, [(r, steps) for r in apart])}
+        many = {r: (d, ok) for r, d, ok in pool.map(many_digits, [(r, qs[r], limits[r], steps) for r in apart])}
     print(f"{'run':>4} {'status':<12} {'method':<20} {'double, 1e-12':>14} {'80 digits, 1e-100':>18}  stopped")
     for r in apart:
         lim = limits[r]
