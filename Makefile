@@ -8,6 +8,8 @@
 #   make pdf           print the built book to PDF in _build/pdf, one per page and book.pdf, and check
 #                      them (lecture handouts; needs chromium)
 #   make bench         the benchmarks, side by side with the authors' training recipe
+#   make publish       the book, for upload: refused unless the public home (repository.url in
+#                      _config.yml) has the release tag (tools/public_home.py --publish; needs the network)
 #   make clean         remove what the builds made (keeps .venv and the npm download cache)
 PYTHON ?= python3
 VENV   := .venv
@@ -16,7 +18,7 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 
-.PHONY: book test test-unit test-notebooks lab slides test-browser pdf bench clean distclean env
+.PHONY: book publish test test-unit test-notebooks lab slides test-browser pdf bench clean distclean env
 
 env: $(STAMP)
 
@@ -42,6 +44,11 @@ book: $(STAMP)
 	@echo
 	@echo "The book is built. Open file://$(CURDIR)/_build/html/index.html"
 	@echo "or serve it: $(BIN)/python -m http.server -d _build/html 8000  ->  http://127.0.0.1:8000"
+
+# the site's install cells and launch buttons must point at a real release: checked before building
+publish: $(STAMP)
+	$(BIN)/python tools/public_home.py --publish
+	$(MAKE) book
 
 # the tests compile in the foreground what is not cached: the answers they check come from the
 # compiled solver, never from the reference standing in for it while a background compile runs

@@ -96,3 +96,18 @@ def _stop_compilers(py):
 def test_install_cells_and_readme_follow_the_public_home():
     assert public_home.disagreements() == []
     assert "[convex]" in public_home.requirement()
+
+
+def test_publishing_needs_the_release_tag_at_the_home(tmp_path):
+    """``make publish`` refuses a home that cannot be read (the placeholder's host) or lacks the release
+    tag, and accepts one that has it: here local repositories stand in for the public one."""
+    home = tmp_path / "home"
+    git = ["git", "-C", str(home), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(["git", "init", "-q", str(home)], check=True)
+    subprocess.run(git + ["commit", "-q", "--allow-empty", "-m", "release"], check=True)
+    tag = f"v{public_home.version()}"
+    assert "cannot be read" in public_home.release_missing(str(tmp_path / "nowhere"), tag)
+    assert f"has no tag {tag}" in public_home.release_missing(str(home), tag)
+    subprocess.run(git + ["tag", tag], check=True)
+    assert public_home.release_missing(str(home), tag) is None
+    assert f"has no tag {tag}x" in public_home.release_missing(str(home), tag + "x")   # the version's own tag

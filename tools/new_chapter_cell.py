@@ -3,38 +3,32 @@
     python tools/new_chapter_cell.py                      # print the cell
     python tools/new_chapter_cell.py chapters/07_x.ipynb  # put it first in a notebook (or update it)
 
-On Colab (and any kernel without mfbook) the cell pip-installs mfbook from the book's repository at
-the tag of the book's version (``v`` + the version in pyproject.toml), so a reader gets the code
-the chapter was written for. Where mfbook is installed (``make lab``, Binder, ``make test``,
+On Colab (and any kernel without mfbook) the cell pip-installs mfbook, with the convex solver the
+chapters use, from the book's public home at the tag of the book's version (``v`` + the version in
+pyproject.toml), so a reader gets the code the chapter was written for; both come from
+tools/public_home.py, the one setting. Where mfbook is installed (``make lab``, Binder, ``make test``,
 ``make book``) ``import mfbook`` succeeds and the cell does nothing. tests/test_notebooks.py checks
 that every chapter starts with it.
 """
 from __future__ import annotations
 
 import pathlib
-import re
 import sys
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-REPOSITORY = "https://github.com/mfbook/implicit-regularization-book"
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import public_home  # noqa: E402
+
+book_version = public_home.version
 
 
-def book_version() -> str:
-    text = (ROOT / "pyproject.toml").read_text()
-    match = re.search(r'^version\s*=\s*"([^"]+)"', text, re.M)
-    if not match:
-        raise ValueError("pyproject.toml has no version = \"...\" line")
-    return match.group(1)
-
-
-def install_cell_source(version: str | None = None) -> str:
-    version = version or book_version()
+def install_cell_source() -> str:
     return (
         "# Colab / Binder: install the book's helper package when it is missing (does nothing locally)\n"
         "try:\n"
         "    import mfbook\n"
         "except ImportError:\n"
-        f'    %pip install -q "mfbook @ git+{REPOSITORY}@v{version}"\n'
+        f"    {public_home.install_command()}\n"
+        f"    {public_home.PIP}\n"
         "    import mfbook"
     )
 

@@ -4,16 +4,23 @@ Jupyter Book builds the launch buttons (Binder, Colab) and the repository links 
 the chapters' install cells and the README's install line are text, so this tool writes them from
 it (and from the package version in pyproject.toml, the release tag ``v<version>``):
 
-    python tools/public_home.py          # check: exit 1 and list what disagrees
-    python tools/public_home.py --write  # rewrite the install cells and the README line
+    python tools/public_home.py            # check: exit 1 and list what disagrees
+    python tools/public_home.py --write    # rewrite the install cells and the README line
+    python tools/public_home.py --publish  # the check, and the release tag must be at the home
+
+``make publish`` runs the last one before it builds the book: a site whose install cells and launch
+buttons point at a repository without the release tag (a placeholder, a tag not pushed yet) is not
+published. It asks the repository itself (``git ls-remote``), so it needs the network.
 
 ``tests/test_notebooks.py`` runs the check. The install cell installs what the chapters import,
 the convex solver included (the ``convex`` extra).
 """
 import argparse
 import json
+import os
 import pathlib
 import re
+import subprocess
 import sys
 
 import yaml
@@ -46,6 +53,23 @@ def _notebooks():
     return sorted((ROOT / "chapters").glob("*.ipynb"))
 
 
+def release_missing(url: str | None = None, tag: str | None = None) -> str | None:
+    """Why the release tag cannot be installed from the home (``url``, default :func:`home`; ``tag``,
+    default ``v<version>``), or None when ``git ls-remote`` finds it there."""
+    url, tag = url or home(), tag or f"v{version()}"
+    env = dict(os.environ, GIT_TERMINAL_PROMPT="0", GIT_ASKPASS="true")   # never wait for a password
+    try:
+        found = subprocess.run(["git", "ls-remote", "--tags", url, f"refs/tags/{tag}"], env=env, text=True,
+                               capture_output=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        return f"{url} did not answer within 60 s"
+    if found.returncode != 0:
+        return f"{url} cannot be read: {found.stderr.strip().splitlines()[-1] if found.stderr.strip() else ''}"
+    if f"refs/tags/{tag}" not in found.stdout:
+        return f"{url} has no tag {tag}: push the release tag (or set repository.url in _config.yml)"
+    return None
+
+
 def disagreements() -> list[str]:
     bad = []
     for path in _notebooks():
@@ -75,10 +99,14 @@ def write() -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="the book's public home, one setting")
     parser.add_argument("--write", action="store_true", help="rewrite the install cells and README line")
+    parser.add_argument("--publish", action="store_true", help="also require the release tag at the home")
     args = parser.parse_args(argv)
     if args.write:
         write()
     bad = disagreements()
+    missing = release_missing() if args.publish else None
+    if missing:
+        bad.append(f"not published: {missing}")
     for line in bad:
         print(line, file=sys.stderr)
     return 1 if bad else 0
