@@ -20,7 +20,9 @@ full inner width :math:`d`, always carrying the initial direction :math:`\delta 
    variational equation of the direction,
    :math:`\dot\delta = -H(\theta)\delta + (\delta^\top H(\theta)\delta)\,\delta` (kept on the unit sphere),
    by scipy's DOP853. The rest of :math:`\delta` (outside the top eigenspace) is transported this way,
-   as it is at small :math:`\alpha`, and its fastest-growing part leads the next escape. The flow
+   and its projection leads the next escape. (At small :math:`\alpha` only the part of the rest in
+   its leading eigenspace survives the time spent near the critical point; carrying the whole rest
+   is a known limitation, measured in :mod:`mfbook.limit`'s docstring.) The flow
    commutes with the rotations :math:`(A, B) \mapsto (AU, U^\top B)` of the inner space, so the transit
    is computed in inner coordinates whose first :math:`r` axes span the inner directions used by
    :math:`\theta_c` and :math:`v`: the other columns of :math:`A` and rows of :math:`B` are exactly 0 and stay
