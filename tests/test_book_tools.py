@@ -153,9 +153,9 @@ def test_own_slide_metadata_is_kept():
 
 
 def test_install_cell_pins_pyproject_version(tmp_path):
-    version = cell_helper.book_version()
     src = cell_helper.install_cell_source()
-    assert f"@v{version}\"" in src and src.startswith("# Colab") and "except ImportError:" in src
+    assert f"@{cell_helper.public_home.release_tag()}\"" in src
+    assert src.startswith("# Colab") and "except ImportError:" in src
     assert cell_helper.public_home.INSTALL.findall(src) == [cell_helper.public_home.install_command()]
     assert cell_helper.public_home.PIP in src      # what tools/public_home.py checks in every chapter
     path = tmp_path / "new.ipynb"

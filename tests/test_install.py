@@ -105,7 +105,7 @@ def test_publishing_needs_the_release_tag_at_the_home(tmp_path):
     git = ["git", "-C", str(home), "-c", "user.name=t", "-c", "user.email=t@t"]
     subprocess.run(["git", "init", "-q", str(home)], check=True)
     subprocess.run(git + ["commit", "-q", "--allow-empty", "-m", "release"], check=True)
-    tag = f"v{public_home.version()}"
+    tag = public_home.release_tag()
     assert "cannot be read" in public_home.release_missing(str(tmp_path / "nowhere"), tag)
     assert f"has no tag {tag}" in public_home.release_missing(str(home), tag)
     subprocess.run(git + ["tag", tag], check=True)

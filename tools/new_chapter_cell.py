@@ -18,8 +18,6 @@ import sys
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import public_home  # noqa: E402
 
-book_version = public_home.version
-
 
 def install_cell_source() -> str:
     return (

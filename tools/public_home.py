@@ -39,9 +39,13 @@ def version() -> str:
     return re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
 
 
+def release_tag() -> str:
+    return f"v{version()}"
+
+
 def requirement() -> str:
     """What a reader's runtime installs: the package with its convex extra, at the release tag."""
-    return f'mfbook[convex] @ git+{home()}@v{version()}'
+    return f'mfbook[convex] @ git+{home()}@{release_tag()}'
 
 
 def install_command() -> str:
@@ -55,8 +59,8 @@ def _notebooks():
 
 def release_missing(url: str | None = None, tag: str | None = None) -> str | None:
     """Why the release tag cannot be installed from the home (``url``, default :func:`home`; ``tag``,
-    default ``v<version>``), or None when ``git ls-remote`` finds it there."""
-    url, tag = url or home(), tag or f"v{version()}"
+    default :func:`release_tag`), or None when ``git ls-remote`` finds it there."""
+    url, tag = url or home(), tag or release_tag()
     env = dict(os.environ, GIT_TERMINAL_PROMPT="0", GIT_ASKPASS="true")   # never wait for a password
     try:
         found = subprocess.run(["git", "ls-remote", "--tags", url, f"refs/tags/{tag}"], env=env, text=True,
@@ -64,7 +68,7 @@ def release_missing(url: str | None = None, tag: str | None = None) -> str | Non
     except subprocess.TimeoutExpired:
         return f"{url} did not answer within 60 s"
     if found.returncode != 0:
-        return f"{url} cannot be read: {found.stderr.strip().splitlines()[-1] if found.stderr.strip() else ''}"
+        return f"{url} cannot be read: {(found.stderr.strip().splitlines() or [''])[-1]}"
     if f"refs/tags/{tag}" not in found.stdout:
         return f"{url} has no tag {tag}: push the release tag (or set repository.url in _config.yml)"
     return None
