@@ -19,10 +19,14 @@ full inner width :math:`d`, always carrying the initial direction :math:`\delta 
    times the size of a fit, and integrate :math:`\dot\theta = -\nabla R_S(\theta)` together with the
    variational equation of the direction,
    :math:`\dot\delta = -H(\theta)\delta + (\delta^\top H(\theta)\delta)\,\delta` (kept on the unit sphere),
-   by scipy's DOP853. The rest of :math:`\delta` (outside the top eigenspace) is transported this way,
-   and its projection leads the next escape. (At small :math:`\alpha` only the part of the rest in
-   its leading eigenspace survives the time spent near the critical point; carrying the whole rest
-   is a known limitation, measured in :mod:`mfbook.limit`'s docstring.) The flow
+   by scipy's DOP853. Of the rest of :math:`\delta` (outside the top eigenspace) only its part in one
+   eigenspace of :math:`-H` is carried, on each piece of the observed entries where the escape
+   happens: the eigenspace of the largest eigenvalue :math:`\mu` it has a part in. (Before leaving, the
+   flow from :math:`\alpha\theta_0` stays near :math:`\theta_c` for a time :math:`\log(1/\alpha)/\lambda_1`, and
+   a part of eigenvalue :math:`\mu` grows by :math:`\alpha^{-\mu/\lambda_1}`: all other parts are smaller by
+   a power of :math:`\alpha` and vanish in the limit. The transit starts on the manifold and skips that
+   time, so the filter stands for it.) It is transported by the variational equation, and its
+   projection leads the next escape. The flow
    commutes with the rotations :math:`(A, B) \mapsto (AU, U^\top B)` of the inner space, so the transit
    is computed in inner coordinates whose first :math:`r` axes span the inner directions used by
    :math:`\theta_c` and :math:`v`: the other columns of :math:`A` and rows of :math:`B` are exactly 0 and stay
@@ -34,7 +38,10 @@ full inner width :math:`d`, always carrying the initial direction :math:`\delta 
 3. **Plateau.** The transit ends when the gradient has fallen below :math:`10^{-8}` of its peak on
    this transit (not much lower: near a minimum the explicit integrator's steps stall at a gradient
    set by ``rtol``), or when it has passed through a plateau (below :math:`10^{-3}` of the peak, then up
-   again 30-fold: rounding errors lead away from a saddle), at its lowest gradient. Newton steps
+   again 30-fold: rounding errors lead away from a saddle), at its lowest gradient, or when it has
+   stayed below :math:`10^{-6}` of the peak for 100 steps and the loss rose on a quarter of them or more
+   (the integrator's floor: its steps at their stability limit ring around the point; exact
+   gradient flow lowers the loss, and so does a crawl, at every step). Newton steps
    (pseudo-inverse of the Hessian) polish the critical point, and the path goes back to 1.
 4. **Crawl and unbounded growth.** A transit that does not settle within its budget (time
    :math:`200\log(10^9)/\lambda_1` or 5000 steps) ends the path as ``"not settled"``: the flow crawls,
@@ -68,12 +75,15 @@ __all__ = ["LimitResult", "Saddle", "saddle_to_saddle"]
 
 EPS = 1e-5          # departure distance, relative to the size of a fit (the start is exact to O(eps^3))
 GTOL = 1e-8         # a plateau: gradient below this fraction of its peak on the transit
+FLOOR = 1e-6        # ... or below this fraction for WINDOW steps with the loss rising on a quarter of them
+WINDOW = 100        # or more: the integrator's floor (exact flow, and a crawl, lower the loss at each step)
 MAX_STEPS = 5000    # integrator steps per transit before it counts as not settling (a crawl)
 BIG = 1e3           # factors beyond this many times the size of a fit: unbounded growth
 EIG_GROUP = 1e-6    # eigenvalues of -H within this (relative to lambda_1) form the top eigenspace
 MIN_RATE = 1e-9     # lambda_1 below this (relative to the gradient scale) counts as a minimum
 POLISH_TOL = 1e-14  # Newton stops once the gradient is at the level of rounding errors (relative)
 ROUNDING = 1e-12    # parts of theta (relative to a fit) and of a unit v below this are rounding errors
+LEADING = 1e-10     # a carried direction has a part in an eigenspace when it is above this (relative)
 
 
 @dataclass
@@ -264,6 +274,34 @@ def _on_their_pieces(P, Qt):
     return Qt, inside
 
 
+def _leading_part(P, H, rest, inside, lam):
+    """What of the carried direction ``rest`` (its part outside the escape space) can lead a later
+    escape as :math:`\\alpha \\to 0`: on each piece of the observed entries where the escape happens
+    (``inside``), only its part in the eigenspace of -H (on that piece) of the largest eigenvalue
+    that it has a part in (above ``LEADING`` of its size); elsewhere all of it.
+
+    Before the flow leaves the critical point it stays near it for a time :math:`\\log(1/\\alpha)/\\lambda_1`,
+    and a part of the direction in an eigenspace of eigenvalue :math:`\\mu` grows like
+    :math:`\\alpha^{-\\mu/\\lambda_1}`: relative to the part of the largest :math:`\\mu`, every other part is
+    smaller by a power of :math:`\\alpha`, and it vanishes in the limit. (The path starts from the
+    unstable manifold and skips that time, so it drops those parts here.) The pieces decouple: a piece
+    that does not escape now keeps its whole part until its own escape."""
+    out = rest.copy()
+    for entries in P.pieces:
+        part = rest[entries]
+        size = np.linalg.norm(part)
+        if not inside[entries].any() or size == 0.0:
+            continue
+        mu, Q = np.linalg.eigh(-H[np.ix_(entries, entries)])
+        c = Q.T @ part
+        top = mu[np.abs(c) > LEADING * size].max(initial=-np.inf)
+        if top == -np.inf:
+            continue
+        group = np.abs(mu - top) <= EIG_GROUP * max(abs(lam), P.gscale)
+        out[entries] = Q[:, group] @ c[group]
+    return out
+
+
 def _inner_basis(P, theta, v):
     """An orthonormal basis U of the inner space R^d whose first r vectors span the inner
     directions that theta and v use (the column spaces of A^T, B, X^T, Y)."""
@@ -297,6 +335,7 @@ def _transit(P, theta, delta, lam, rtol, record):
                     first_step=0.05 / lam)
     loss0 = P.loss_grad(theta)[0]
     escaped, gpeak, gbest, best = False, 0.0, np.inf, y0
+    below, rises, last = 0, 0, np.inf     # steps below FLOOR in a row, loss rises among them, last loss
     ts, path = [0.0], [theta.copy()]
     outcome = "timeout"
     for _ in range(MAX_STEPS):
@@ -321,6 +360,13 @@ def _transit(P, theta, delta, lam, rtol, record):
         if gbest < 1e-3 * gpeak and gn > 30 * gbest:     # passed a plateau that rounding errors leave
             y, outcome = best, "plateau"
             break
+        below, rises = (below + 1, rises + (loss > last)) if gn < FLOOR * gpeak else (0, 0)
+        last = loss if below else np.inf
+        if below and below % WINDOW == 0:
+            if 4 * rises >= WINDOW:                      # the integrator's floor, not a crawl
+                y, outcome = best, "plateau"
+                break
+            rises = 0
         if y[:p] @ y[:p] > (BIG * P.tscale) ** 2:       # the factors grow without bound
             outcome = "unbounded"
             break
@@ -389,7 +435,8 @@ def saddle_to_saddle(problem, seed=0, width: int | None = None, rtol: float = 1e
     for level in range(limit + 1):
         if level > 0:
             theta = _newton_polish(P, theta)                 # the critical point, to rounding level
-        w, Q = np.linalg.eigh(-P.hessian(theta))                    # ascending: lambda_1 = w[-1]
+        H = P.hessian(theta)
+        w, Q = np.linalg.eigh(-H)                                    # ascending: lambda_1 = w[-1]
         lam = w[-1]
         top = w >= lam - EIG_GROUP * max(abs(lam), P.gscale)
         A, B = P.factors(theta)
@@ -409,7 +456,7 @@ def saddle_to_saddle(problem, seed=0, width: int | None = None, rtol: float = 1e
         v = Qt @ (Qt.T @ delta)                                      # delta in the escape space
         if np.linalg.norm(v) < 1e-6 * np.linalg.norm(delta[inside]):
             v = Qt @ (Qt.T @ fallback.standard_normal(P.p))
-        carried = delta - Qt @ (Qt.T @ delta)                        # ... and the rest of it
+        carried = _leading_part(P, H, delta - Qt @ (Qt.T @ delta), inside, lam)  # ... and what leads next
         delta = carried / max(np.linalg.norm(carried), 1e-300)
         v /= np.linalg.norm(v)
         start = _unstable_manifold_start(P, theta, v, lam, w, Q, EPS * P.tscale)

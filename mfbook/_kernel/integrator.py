@@ -75,6 +75,14 @@ def _work(d1, d2, P2, p, Ms, dw):
             np.empty(rows.size))
 
 
+#: a transit has reached the integrator's floor near a critical point when its gradient has stayed below
+#: FLOOR of its peak for WINDOW accepted steps and the loss rose on a quarter of them or more: exact
+#: gradient flow lowers the loss at every step, and a crawl does (its steps at their stability limit
+#: ring around the point, raising the loss on about half of them); as in :mod:`mfbook.saddle_to_saddle`
+FLOOR = 1e-6
+WINDOW = 100
+
+
 @njit(cache=True)
 def transit(y0, Ms, Vs, d1, d, d2, n, dw, rate, rtol, atol, g0, big, t_limit, wscale,
             Atab, Bw, E3, E5, expo, max_steps, gtol, snap, snap_min, snap_after, snap_allowed, narrow):
@@ -108,6 +116,9 @@ def transit(y0, Ms, Vs, d1, d, d2, n, dw, rate, rtol, atol, g0, big, t_limit, ws
     have_snap = False
     loss0 = _loss(y, Ms, Vs, d1, d, d2, n)
     outcome = REACHED
+    below = 0           # accepted steps in a row below FLOOR of the peak gradient
+    rises = 0           # ... on which the loss rose (counted per WINDOW of them)
+    last_loss = np.inf
     while tries <= 100 * max_steps:   # a guard; `late` below ends every run long before
         tries += 1
         err = _dop853_step(y, f, h, Ms, Vs, d1, d, d2, p, dw, rtol, atol, Atab, Bw, E3, E5, K, ys, y_new, work)
@@ -134,6 +145,16 @@ def transit(y0, Ms, Vs, d1, d, d2, n, dw, rate, rtol, atol, g0, big, t_limit, ws
             gbest = gn
             ybest[:] = y
         close = escaped and gn < gtol * min(gpeak, g0)
+        if escaped and gn < FLOOR * gpeak:        # the integrator's floor (above)
+            now = _loss_into(y, Ms, Vs, d1, d, d2, n, work[0])
+            below += 1
+            rises += now > last_loss
+            last_loss = now
+            if below % WINDOW == 0:
+                close = close or 4 * rises >= WINDOW
+                rises = 0
+        else:
+            below, rises, last_loss = 0, 0, np.inf
         late_tail = gn < snap * gpeak
         early_tail = narrow and gn < snap_min * gpeak
         if escaped and not close and snap_allowed and (late_tail or early_tail) and tries >= next_snap:

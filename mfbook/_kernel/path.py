@@ -7,6 +7,7 @@ import numpy as np
 from numba import njit
 
 from .codes import CONVERGED, CRAWLS, DEGENERATE, DONE, STALLED, TIMEOUT, UNBOUNDED
+from .graph import components
 from .integrator import transit
 from .linalg import _balanced, _numerical_rank, _product, _spectrum_below, _svd, _widen
 from .loss import _hessian, _loss, _residual_into
@@ -200,6 +201,138 @@ def _carried_escape(delta, source, L, Qa, n_act, U, Vt, n_new, d1, w, d, d2):
     return v, wn, rest, size
 
 
+#: a carried direction has a part in an eigenspace when that part is above this, relative to its size
+#: (as ``LEADING`` of :mod:`mfbook.saddle_to_saddle`)
+LEADING = 1e-10
+
+
+@njit(cache=True)
+def _leading_rest(rest, Qa, active, U, sig, Vt, d1, w, d, d2, group):
+    """The part of the carried direction ``rest`` (inner width d, its part in the escape space removed)
+    that can lead a later escape as alpha -> 0: its part in the eigenspace of the largest eigenvalue of
+    -H at the critical point (inner width w) that it has a part in (above ``LEADING`` of its size),
+    eigenvalues within ``group`` of each other counting as one. Near the critical point the flow stays
+    for a time log(1/alpha)/lambda_1, and the part of eigenvalue mu grows like alpha^(-mu/lambda_1):
+    every other part is smaller by a power of alpha (the reference's ``_leading_part``).
+
+    The eigenvectors of -H: those of the active block (columns of ``Qa``, eigenvalues ``active``) and,
+    in each inactive inner direction, (u_q, -v_q)/sqrt2 and (u_q, v_q)/sqrt2 of eigenvalues +sigma_q and
+    -sigma_q (the singular triples ``U``, ``sig``, ``Vt`` of the residual gradient), and 0 on the rest."""
+    pw = (d1 + d2) * w
+    qa = d1 * d
+    m = d - w
+    r = sig.size
+    r2 = 1.0 / np.sqrt(2.0)
+    size = np.sqrt(np.sum(rest * rest))
+    act = np.zeros(pw)
+    for i in range(d1):
+        for k in range(w):
+            act[i * w + k] = rest[i * d + k]
+    for k in range(w):
+        for j in range(d2):
+            act[d1 * w + k * d2 + j] = rest[qa + k * d2 + j]
+    ca = Qa.T @ act if pw > 0 else np.zeros(0)
+    cp = np.zeros((m, r))
+    cm = np.zeros((m, r))
+    null = np.zeros((m, d1 + d2))
+    for k in range(m):
+        for i in range(d1):
+            null[k, i] = rest[i * d + w + k]
+        for j in range(d2):
+            null[k, d1 + j] = rest[qa + (w + k) * d2 + j]
+        for q in range(r):
+            ux = 0.0
+            vy = 0.0
+            for i in range(d1):
+                ux += U[i, q] * null[k, i]
+            for j in range(d2):
+                vy += Vt[q, j] * null[k, d1 + j]
+            cp[k, q] = (ux - vy) * r2
+            cm[k, q] = (ux + vy) * r2
+        for q in range(r):        # what is left is in the null space of the block (eigenvalue 0)
+            for i in range(d1):
+                null[k, i] -= (cp[k, q] + cm[k, q]) * r2 * U[i, q]
+            for j in range(d2):
+                null[k, d1 + j] -= (cm[k, q] - cp[k, q]) * r2 * Vt[q, j]
+    cut = LEADING * size
+    top = -np.inf
+    for q in range(ca.size):
+        if abs(ca[q]) > cut:
+            top = max(top, active[q])
+    for k in range(m):
+        for q in range(r):
+            if abs(cp[k, q]) > cut:
+                top = max(top, sig[q])
+            if abs(cm[k, q]) > cut:
+                top = max(top, -sig[q])
+        if np.sqrt(np.sum(null[k] * null[k])) > cut:
+            top = max(top, 0.0)
+    if top == -np.inf:
+        return rest
+    act[:] = 0.0
+    for q in range(ca.size):
+        if abs(active[q] - top) <= group:
+            act += ca[q] * Qa[:, q]
+    out = np.zeros(rest.size)
+    for i in range(d1):
+        for k in range(w):
+            out[i * d + k] = act[i * w + k]
+    for k in range(w):
+        for j in range(d2):
+            out[qa + k * d2 + j] = act[d1 * w + k * d2 + j]
+    for k in range(m):
+        for q in range(r):
+            a = cp[k, q] if abs(sig[q] - top) <= group else 0.0
+            b = cm[k, q] if abs(-sig[q] - top) <= group else 0.0
+            for i in range(d1):
+                out[i * d + w + k] += (a + b) * r2 * U[i, q]
+            for j in range(d2):
+                out[qa + (w + k) * d2 + j] += (b - a) * r2 * Vt[q, j]
+        if abs(top) <= group:
+            for i in range(d1):
+                out[i * d + w + k] += null[k, i]
+            for j in range(d2):
+                out[qa + (w + k) * d2 + j] += null[k, d1 + j]
+    return out
+
+
+@njit(cache=True)
+def _leading_rest_dense(rest, H, Qt, Ms, d1, d, d2, group):
+    """:func:`_leading_rest` at full width, with the Hessian ``H``: on each piece of the observed
+    entries where the escape happens (the top eigenvectors ``Qt`` are above rounding there), the part of
+    ``rest`` in the eigenspace of -H on that piece of the largest eigenvalue it has a part in; on the
+    other pieces all of it (they decouple, and keep their part until their own escape)."""
+    label, count = components(Ms, d1, d2)
+    pa = d1 * d
+    out = rest.copy()
+    for c in range(count):
+        idx = np.empty(0, np.int64)
+        for i in range(d1):
+            if label[i] == c:
+                idx = np.concatenate((idx, i * d + np.arange(d)))
+        for j in range(d2):
+            if label[d1 + j] == c:
+                idx = np.concatenate((idx, pa + np.arange(d) * d2 + j))
+        part = rest[idx]
+        size = np.sqrt(np.sum(part * part))
+        if size == 0.0 or np.abs(Qt[idx]).max() <= 1e-12:
+            continue
+        mu, Q = np.linalg.eigh(np.ascontiguousarray(-H[idx][:, idx]))
+        coef = Q.T @ part
+        top = -np.inf
+        for q in range(mu.size):
+            if abs(coef[q]) > LEADING * size:
+                top = max(top, mu[q])
+        if top == -np.inf:
+            continue
+        kept = np.zeros(idx.size)
+        for q in range(mu.size):
+            if abs(mu[q] - top) <= group:
+                kept += coef[q] * Q[:, q]
+        out[idx] = kept
+    return out
+
+
 @njit(cache=True, nogil=True)
 def limit_path_narrow(delta0, carry, seed, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_saddles, Atab,
                       Bw, E3, E5, expo, eps, gtol, bigf, eig_group, min_rate, max_steps, snap, snap_min, snap_after,
@@ -309,6 +442,7 @@ def limit_path_narrow(delta0, carry, seed, Ms, Vs, n, d1, d, d2, gscale, tscale,
             if np.sum(pa_s * pa_s) + np.sum(c_s * c_s) < 1e-12:   # delta misses the escape space: a random one
                 source = np.random.standard_normal(delta.size)
             v, wn, rest, _ = _carried_escape(delta, source, orient, Qa, n_act, U, Vt, n_new, d1, w, d, d2)
+            rest = _leading_rest(rest, Qa, active, U, sig, Vt, d1, w, d, d2, eig_group * max(abs(lam), gscale))
             v /= np.sqrt(np.sum(v * v))
         else:
             wn = w + 1
@@ -407,7 +541,7 @@ def limit_path(delta0, Ms, Vs, n, d1, d, d2, gscale, tscale, wscale, rtol, max_s
                                 SERIES_TOL)
         if carry:
             y = np.empty(2 * p)
-            rest = delta - proj
+            rest = _leading_rest_dense(delta - proj, H, Qt, Ms, d1, d, d2, eig_group * max(abs(lam), gscale))
             y[p:] = rest / max(np.sqrt(np.sum(rest * rest)), 1e-300)
         else:
             y = np.empty(p)
