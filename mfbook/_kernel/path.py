@@ -99,6 +99,20 @@ def _gauge_move(delta, before, after, d1, w, d, d2):
 
 
 @njit(cache=True)
+def _active_part(vec, d1, w, d, d2):
+    """The first ``w`` inner directions of ``vec`` (factors at inner width d), as factors at width w."""
+    qa = d1 * d
+    act = np.zeros((d1 + d2) * w)
+    for i in range(d1):
+        for k in range(w):
+            act[i * w + k] = vec[i * d + k]
+    for k in range(w):
+        for j in range(d2):
+            act[d1 * w + k * d2 + j] = vec[qa + k * d2 + j]
+    return act
+
+
+@njit(cache=True)
 def _top_projection(vec, Qa, n_act, U, Vt, n_new, d1, w, d, d2):
     """The projection of ``vec`` (inner width d: w active directions, then d - w inactive ones where the
     factors are 0) onto the top eigenspace of -H at a critical point of inner width w: spanned by the
@@ -107,13 +121,7 @@ def _top_projection(vec, Qa, n_act, U, Vt, n_new, d1, w, d, d2):
     gradient). Returns (the active part at width w, the coefficient of z in each inactive direction)."""
     pw = (d1 + d2) * w
     qa = d1 * d
-    act = np.zeros(pw)
-    for i in range(d1):
-        for k in range(w):
-            act[i * w + k] = vec[i * d + k]
-    for k in range(w):
-        for j in range(d2):
-            act[d1 * w + k * d2 + j] = vec[qa + k * d2 + j]
+    act = _active_part(vec, d1, w, d, d2)
     proj_act = np.zeros(pw)
     if n_act > 0:
         Qt = np.ascontiguousarray(Qa[:, pw - n_act:])
@@ -224,13 +232,7 @@ def _leading_rest(rest, Qa, active, U, sig, Vt, d1, w, d, d2, group):
     r = sig.size
     r2 = 1.0 / np.sqrt(2.0)
     size = np.sqrt(np.sum(rest * rest))
-    act = np.zeros(pw)
-    for i in range(d1):
-        for k in range(w):
-            act[i * w + k] = rest[i * d + k]
-    for k in range(w):
-        for j in range(d2):
-            act[d1 * w + k * d2 + j] = rest[qa + k * d2 + j]
+    act = _active_part(rest, d1, w, d, d2)
     ca = Qa.T @ act if pw > 0 else np.zeros(0)
     cp = np.zeros((m, r))
     cm = np.zeros((m, r))
