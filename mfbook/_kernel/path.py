@@ -275,13 +275,7 @@ def _leading_rest(rest, Qa, active, U, sig, Vt, d1, w, d, d2, group):
     for q in range(ca.size):
         if abs(active[q] - top) <= group:
             act += ca[q] * Qa[:, q]
-    out = np.zeros(rest.size)
-    for i in range(d1):
-        for k in range(w):
-            out[i * d + k] = act[i * w + k]
-    for k in range(w):
-        for j in range(d2):
-            out[qa + k * d2 + j] = act[d1 * w + k * d2 + j]
+    out = _widen(act, d1, w, d2, d)
     for k in range(m):
         for q in range(r):
             a = cp[k, q] if abs(sig[q] - top) <= group else 0.0
